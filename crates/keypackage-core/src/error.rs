@@ -1,0 +1,93 @@
+//! Decoding errors (rule KP-DECODE). Validation and creation errors live with
+//! their operations.
+
+use keypackage_traits::CryptoError;
+
+/// Why bytes are not one complete, canonical encoding (KP-DECODE, RFC 9420
+/// §2.1.2). Always the fault of whoever produced the bytes.
+#[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The input ends inside a field.
+    #[error("KP-DECODE: the input ends early")]
+    Truncated,
+    /// Bytes follow the complete structure.
+    #[error("KP-DECODE: {0} trailing bytes after the structure")]
+    TrailingBytes(usize),
+    /// A variable-length prefix is invalid: the `0b11` form, a non-minimal
+    /// encoding, or a vector whose elements overrun its length.
+    #[error(
+        "KP-DECODE: invalid vector length (0b11 prefix, non-minimal varint, or misaligned body)"
+    )]
+    InvalidLength,
+    /// An enumerated field has a value whose body cannot be parsed.
+    #[error("KP-DECODE: unknown value {0} in an enumerated field")]
+    UnknownValue(u64),
+    /// The MLSMessage carries another wire format than the one expected.
+    #[error("KP-DECODE: MLSMessage wire format {0:#06x} is not the expected one")]
+    UnexpectedWireFormat(u16),
+    /// Any other malformation.
+    #[error("KP-DECODE: {0}")]
+    Malformed(String),
+}
+
+impl DecodeError {
+    /// The rule the error belongs to.
+    pub const fn rule(&self) -> &'static str {
+        "KP-DECODE"
+    }
+}
+
+impl From<tls_codec::Error> for DecodeError {
+    fn from(value: tls_codec::Error) -> Self {
+        match value {
+            tls_codec::Error::EndOfStream => Self::Truncated,
+            tls_codec::Error::TrailingData => Self::TrailingBytes(0),
+            tls_codec::Error::InvalidVectorLength => Self::InvalidLength,
+            tls_codec::Error::UnknownValue(v) => Self::UnknownValue(v),
+            other => Self::Malformed(other.to_string()),
+        }
+    }
+}
+
+/// Errors of encoding our own structures (a bug or an oversized field).
+#[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// A field is longer than 2^30 - 1 bytes, or the codec failed.
+    #[error("encoding failed: {0}")]
+    Codec(String),
+}
+
+impl From<tls_codec::Error> for EncodeError {
+    fn from(value: tls_codec::Error) -> Self {
+        Self::Codec(value.to_string())
+    }
+}
+
+/// Errors of the labeled operations (SignWithLabel, EncryptWithLabel, …).
+#[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LabeledError {
+    /// The crypto provider failed.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// A labeled structure could not be encoded.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+}
+
+impl From<tls_codec::Error> for LabeledError {
+    fn from(value: tls_codec::Error) -> Self {
+        Self::Encode(value.into())
+    }
+}
+
+/// Decodes exactly one `T` from `bytes`: no trailing bytes.
+pub(crate) fn decode_exact<T: tls_codec::DeserializeBytes>(bytes: &[u8]) -> Result<T, DecodeError> {
+    let (value, rest) = T::tls_deserialize_bytes(bytes)?;
+    if !rest.is_empty() {
+        return Err(DecodeError::TrailingBytes(rest.len()));
+    }
+    Ok(value)
+}

@@ -1,0 +1,34 @@
+//! MLS key packages (RFC 9420 §10): wire structures, creation, validation.
+//!
+//! Decoding yields an untrusted [`KeyPackageIn`]; the only way to a trusted
+//! [`KeyPackage`] is validation, or our own builder.
+
+#![forbid(unsafe_code)]
+
+pub mod capabilities;
+pub mod credential;
+pub mod error;
+pub mod extensions;
+pub mod key_package;
+pub mod labeled;
+pub mod last_resort;
+pub mod leaf_node;
+pub mod lifetime;
+pub mod message;
+
+pub use capabilities::Capabilities;
+pub use credential::{Certificate, Credential};
+pub use error::{DecodeError, EncodeError, LabeledError};
+pub use extensions::{Extension, Extensions};
+pub use key_package::{KeyPackage, KeyPackageIn, SignedSpans};
+pub use leaf_node::{LeafNode, LeafNodeSource};
+pub use lifetime::Lifetime;
+pub use message::{
+    EncryptedGroupSecrets, GroupSecrets, MlsMessageIn, PreSharedKeyId, Welcome, WireFormat,
+    encode_key_package_message,
+};
+
+pub use keypackage_traits as traits;
+pub use keypackage_traits::{
+    Ciphersuite, CredentialType, ExtensionType, KeyPackageRef, ProposalType, ProtocolVersion,
+};
