@@ -16,7 +16,7 @@
 //! * ECDSA signatures are DER `Ecdsa-Sig-Value` (RFC 9420 §5.1.1), produced
 //!   and accepted only in that form; high-S signatures are accepted, as by
 //!   every peer;
-//! * Ed25519 verification follows [`ED25519_POLICY`].
+//!
 
 use std::fmt;
 
@@ -30,24 +30,13 @@ use crate::keys::{
 };
 use crate::suite::{SignatureScheme, SuiteInfo};
 
-/// The Ed25519 verification policy that every backend applies, so that the
-/// same input gets the same answer whichever backend runs.
-///
-/// A signature `(R, S)` on message `M` under key `A` is accepted when:
-///
-/// 1. `S` is canonical (`S < L`, the group order);
-/// 2. `A` and `R` are canonical encodings (the y coordinate is below
-///    2^255 - 19) of curve points that are not of small order;
-/// 3. the cofactorless equation `[S]B = R + [k]A` holds, with
-///    `k = SHA-512(R || A || M)`.
-///
-/// This is ed25519-dalek's `verify_strict` rule. Rule 2 makes the cofactored
-/// equation used by batch verification and the cofactorless one used for
-/// single signatures give the same answer on every input whose points are
-/// torsion-free, which is what a batch validator needs (see the CCTV vectors
-/// in the test suite).
-pub const ED25519_POLICY: &str =
-    "strict: canonical S, canonical non-small-order A and R, cofactorless equation";
+/// The Ed25519 verification policy every backend applies, so that the same
+/// input gets the same answer whichever backend runs. Rules 1–3 are checked
+/// by [`crate::ed25519`], shared by all backends; rule 4 is the backend's own
+/// cofactorless verification (ring's and ed25519-dalek's `verify` agree on
+/// every CCTV edge-case vector).
+pub const ED25519_POLICY: &str = "1. S < L; 2. A and R canonical (y < p, no sign bit when x = 0); \
+3. A and R not of small order; 4. cofactorless [S]B = R + [k]A";
 
 /// Errors of the crypto layer. Each variant says whose fault it is.
 #[derive(Clone, PartialEq, Eq, thiserror::Error)]

@@ -27,6 +27,7 @@
 pub mod codec;
 pub mod codepoints;
 pub mod crypto;
+pub mod ed25519;
 pub mod key_store;
 pub mod keys;
 pub mod suite;
