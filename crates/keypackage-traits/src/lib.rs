@@ -26,6 +26,8 @@
 
 pub mod codec;
 pub mod codepoints;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 pub mod crypto;
 pub mod ed25519;
 pub mod key_store;

@@ -1,0 +1,1 @@
+//! The crypto backend conformance suite (being written).
