@@ -5,6 +5,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod builder;
+pub mod bundle;
 pub mod capabilities;
 pub mod credential;
 pub mod error;
@@ -15,7 +17,11 @@ pub mod last_resort;
 pub mod leaf_node;
 pub mod lifetime;
 pub mod message;
+pub mod rules;
+pub mod validate;
 
+pub use builder::{CreationError, KeyPackageBuilder};
+pub use bundle::{BundleError, KeyPackageBundle};
 pub use capabilities::Capabilities;
 pub use credential::{Certificate, Credential};
 pub use error::{DecodeError, EncodeError, LabeledError};
@@ -27,8 +33,31 @@ pub use message::{
     EncryptedGroupSecrets, GroupSecrets, MlsMessageIn, PreSharedKeyId, Welcome, WireFormat,
     encode_key_package_message,
 };
+pub use rules::Rule;
+pub use validate::{
+    AcceptAnyCredential, CredentialRejected, CredentialValidator, GroupParameters,
+    RequiredCapabilities, ValidationContext, ValidationError,
+};
 
 pub use keypackage_traits as traits;
 pub use keypackage_traits::{
     Ciphersuite, CredentialType, ExtensionType, KeyPackageRef, ProposalType, ProtocolVersion,
 };
+
+/// The pure-Rust backend (feature `rustcrypto`, on by default).
+#[cfg(feature = "rustcrypto")]
+pub use backend_rustcrypto as rustcrypto;
+
+/// The ring backend (feature `ring`).
+#[cfg(feature = "ring")]
+pub use backend_ring as ring;
+
+/// The documented default provider: the RustCrypto backend whenever its
+/// feature is on (whether or not `ring` is on too), else the ring backend.
+#[cfg(feature = "rustcrypto")]
+pub type DefaultCrypto = backend_rustcrypto::RustCrypto;
+
+/// The documented default provider: the RustCrypto backend whenever its
+/// feature is on (whether or not `ring` is on too), else the ring backend.
+#[cfg(all(feature = "ring", not(feature = "rustcrypto")))]
+pub type DefaultCrypto = backend_ring::RingCrypto;

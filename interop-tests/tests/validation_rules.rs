@@ -1,0 +1,635 @@
+//! One negative test per validation rule (DESIGN.md table), under both
+//! backends: each test changes one field of a key package our builder made,
+//! signs it again with the right key (so that the change, not a broken
+//! signature, is judged), and asserts the exact rule.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use interop_tests::{SignerOf, fresh_signer, now};
+use keypackage_core::traits::codec::{VarBytes, VarVec};
+use keypackage_core::traits::{
+    Ciphersuite, CredentialType, ExtensionType, HpkePublicKey, OpenMlsCrypto, ProposalType,
+    ProtocolVersion, SignaturePublicKey,
+};
+use keypackage_core::{
+    AcceptAnyCredential, Credential, CredentialRejected, Extension, GroupParameters,
+    KeyPackageBuilder, KeyPackageIn, LeafNodeSource, Lifetime, RequiredCapabilities, Rule,
+    ValidationContext, encode_key_package_message,
+};
+
+const DAY: u64 = 86_400;
+
+/// A fresh key package of `suite`, as an untrusted structure, with its signer.
+fn fixture<C: OpenMlsCrypto>(crypto: &C, suite: Ciphersuite) -> (KeyPackageIn, SignerOf<C>) {
+    let signer = fresh_signer(crypto, suite).unwrap();
+    let bundle = KeyPackageBuilder::new()
+        .last_resort()
+        .build(crypto, suite, Credential::basic("alice"), &signer)
+        .unwrap();
+    (bundle.key_package().clone().into_untrusted(), signer)
+}
+
+fn ctx() -> ValidationContext<'static> {
+    ValidationContext::new(now(), &AcceptAnyCredential)
+}
+
+/// Decodes the encoding (so the codec is in the loop) and returns the rule
+/// validation names, or `None` when the key package is valid.
+fn verdict<C: OpenMlsCrypto>(
+    crypto: &C,
+    kp: &KeyPackageIn,
+    ctx: &ValidationContext<'_>,
+) -> Option<Rule> {
+    let bytes = kp.encode().unwrap();
+    let decoded = KeyPackageIn::decode(&bytes).unwrap();
+    match decoded.validate(crypto, ctx) {
+        Ok(_) => None,
+        Err(e) => Some(e.rule().unwrap_or_else(|| panic!("internal error: {e}"))),
+    }
+}
+
+/// Mutates one field, re-signs both signatures, and checks the rule.
+fn expect_rule<C: OpenMlsCrypto>(
+    crypto: &C,
+    suite: Ciphersuite,
+    rule: Rule,
+    ctx: &ValidationContext<'_>,
+    mutate: impl FnOnce(&mut KeyPackageIn),
+) {
+    let (mut kp, signer) = fixture(crypto, suite);
+    assert_eq!(
+        verdict(crypto, &kp, ctx),
+        None,
+        "the unmutated fixture must be valid"
+    );
+    mutate(&mut kp);
+    kp.resign(&signer).unwrap();
+    assert_eq!(
+        verdict(crypto, &kp, ctx),
+        Some(rule),
+        "{} under {}",
+        rule,
+        crypto.name()
+    );
+}
+
+/// The suites every rule is exercised in: one EdDSA and one ECDSA suite.
+const SUITES: [Ciphersuite; 2] = [
+    Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
+    Ciphersuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256,
+];
+
+fn each_suite(mut f: impl FnMut(Ciphersuite)) {
+    for suite in SUITES {
+        f(suite);
+    }
+}
+
+fn kp_decode<C: OpenMlsCrypto>(crypto: &C) {
+    each_suite(|suite| {
+        let (kp, _) = fixture(crypto, suite);
+        let mut bytes = kp.encode().unwrap();
+        bytes.push(0);
+        let err = KeyPackageIn::decode(&bytes).unwrap_err();
+        assert_eq!(err.rule(), "KP-DECODE");
+        // The same through the MLSMessage entry point.
+        let mut message = vec![0, 1, 0, 5];
+        message.extend_from_slice(&bytes);
+        let err = KeyPackageIn::validate_message(&message, crypto, &ctx()).unwrap_err();
+        assert_eq!(err.rule(), Some(Rule::Decode));
+    });
+}
+
+fn kp_ver<C: OpenMlsCrypto>(crypto: &C) {
+    each_suite(|suite| {
+        expect_rule(crypto, suite, Rule::Version, &ctx(), |kp| {
+            kp.version = ProtocolVersion(2)
+        });
+        // Inside an MLSMessage: the message version must be mls10 and equal
+        // the key package's.
+        let (kp, _) = fixture(crypto, suite);
+        let validated = kp.validate(crypto, &ctx()).unwrap();
+        let mut message = encode_key_package_message(&validated).unwrap();
+        assert!(KeyPackageIn::validate_message(&message, crypto, &ctx()).is_ok());
+        message[1] = 2;
+        let err = KeyPackageIn::validate_message(&message, crypto, &ctx()).unwrap_err();
+        assert_eq!(err.rule(), Some(Rule::Version));
+    });
+}
+
+fn kp_suite<C: OpenMlsCrypto>(crypto: &C) {
+    each_suite(|suite| {
+        for unsupported in [Ciphersuite(0x00FF), Ciphersuite(0x0A0A)] {
+            expect_rule(crypto, suite, Rule::Suite, &ctx(), |kp| {
+                kp.cipher_suite = unsupported
+            });
+        }
+    });
+}
+
+fn kp_group_suite<C: OpenMlsCrypto>(crypto: &C) {
+    each_suite(|suite| {
+        let other = Ciphersuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519;
+        let ctx = ctx().with_group(GroupParameters {
+            cipher_suite: other,
+            version: ProtocolVersion::MLS10,
+        });
+        expect_rule(crypto, suite, Rule::GroupSuite, &ctx, |_| {});
+        let same = self::ctx().with_group(GroupParameters {
+            cipher_suite: suite,
+            version: ProtocolVersion::MLS10,
+        });
+        let (kp, _) = fixture(crypto, suite);
+        assert_eq!(verdict(crypto, &kp, &same), None);
+    });
+}
+
+/// Encodings that no suite accepts as an HPKE public key.
+fn bad_hpke_keys(good: &HpkePublicKey) -> Vec<HpkePublicKey> {
+    let mut short = good.as_slice().to_vec();
+    short.pop();
+    let mut long = good.as_slice().to_vec();
+    long.push(0);
+    let mut keys = vec![
+        HpkePublicKey::new(Vec::new()),
+        HpkePublicKey::new(short),
+        HpkePublicKey::new(long),
+    ];
+    if good.as_slice().len() == 65 {
+        // Compressed form of the same P-256 point: refused (DESIGN.md principle 7).
+        let mut compressed = good.as_slice()[..33].to_vec();
+        compressed[0] = 0x02 | (good.as_slice()[64] & 1);
+        keys.push(HpkePublicKey::new(compressed));
+        // Off the curve.
+        let mut off = good.as_slice().to_vec();
+        off[64] ^= 1;
+        keys.push(HpkePublicKey::new(off));
+    } else {
+        // The all-zero X25519 key, a point of small order.
+        keys.push(HpkePublicKey::new(vec![0; 32]));
+    }
+    keys
+}
+
+fn kp_init_key<C: OpenMlsCrypto>(crypto: &C) {
+    each_suite(|suite| {
+        let (kp, _) = fixture(crypto, suite);
+        for bad in bad_hpke_keys(&kp.init_key) {
+            expect_rule(crypto, suite, Rule::InitKey, &ctx(), |kp| kp.init_key = bad);
+        }
+    });
+}
+
+fn kp_enc_key<C: OpenMlsCrypto>(crypto: &C) {
+    each_suite(|suite| {
+        let (kp, _) = fixture(crypto, suite);
+        for bad in bad_hpke_keys(&kp.leaf_node.encryption_key) {
+            expect_rule(crypto, suite, Rule::EncryptionKey, &ctx(), |kp| {
+                kp.leaf_node.encryption_key = bad
+            });
+        }
+    });
+}
+
+fn kp_sig_key<C: OpenMlsCrypto>(crypto: &C) {
+    each_suite(|suite| {
+        let (kp, _) = fixture(crypto, suite);
+        let good = kp.leaf_node.signature_key.as_slice().to_vec();
+        let mut short = good.clone();
+        short.pop();
+        let mut bad = vec![
+            SignaturePublicKey::new(Vec::new()),
+            SignaturePublicKey::new(short),
+        ];
+        if good.len() == 32 {
+            // Ed25519 identity point: small order, refused by the shared policy.
+            let mut identity = vec![0u8; 32];
+            identity[0] = 1;
+            bad.push(SignaturePublicKey::new(identity));
+        } else {
+            let mut compressed = good[..33].to_vec();
+            compressed[0] = 0x02 | (good[64] & 1);
+            bad.push(SignaturePublicKey::new(compressed));
+        }
+        for key in bad {
+            expect_rule(crypto, suite, Rule::SignatureKey, &ctx(), |kp| {
+                kp.leaf_node.signature_key = key
+            });
+        }
+    });
+}
+
+fn kp_leaf_source<C: OpenMlsCrypto>(crypto: &C) {
+    each_suite(|suite| {
+        expect_rule(crypto, suite, Rule::LeafSource, &ctx(), |kp| {
+            kp.leaf_node.leaf_node_source = LeafNodeSource::Update
+        });
+        expect_rule(crypto, suite, Rule::LeafSource, &ctx(), |kp| {
+            kp.leaf_node.leaf_node_source = LeafNodeSource::Commit(VarBytes(vec![7; 32]))
+        });
+    });
+}
+
+fn kp_leaf_sig<C: OpenMlsCrypto>(crypto: &C) {
+    each_suite(|suite| {
+        let (mut kp, signer) = fixture(crypto, suite);
+        // Change a signed leaf field and renew only the key package signature.
+        kp.leaf_node.credential = Credential::basic("mallory");
+        kp.sign_key_package(&signer).unwrap();
+        assert_eq!(verdict(crypto, &kp, &ctx()), Some(Rule::LeafSignature));
+        // A leaf signature by another key.
+        let (mut kp, signer) = fixture(crypto, suite);
+        let other = fresh_signer(crypto, suite).unwrap();
+        kp.sign_leaf_node(&other).unwrap();
+        kp.sign_key_package(&signer).unwrap();
+        assert_eq!(verdict(crypto, &kp, &ctx()), Some(Rule::LeafSignature));
+    });
+}
+
+fn kp_sig<C: OpenMlsCrypto>(crypto: &C) {
+    each_suite(|suite| {
+        let (mut kp, _) = fixture(crypto, suite);
+        kp.extensions
+            .push(Extension::new(ExtensionType(0xF0F0), vec![1]));
+        assert_eq!(verdict(crypto, &kp, &ctx()), Some(Rule::Signature));
+        let (mut kp, _) = fixture(crypto, suite);
+        let other = fresh_signer(crypto, suite).unwrap();
+        kp.sign_key_package(&other).unwrap();
+        assert_eq!(verdict(crypto, &kp, &ctx()), Some(Rule::Signature));
+        let (mut kp, _) = fixture(crypto, suite);
+        kp.signature = VarBytes(Vec::new());
+        assert_eq!(verdict(crypto, &kp, &ctx()), Some(Rule::Signature));
+    });
+}
+
+fn kp_distinct<C: OpenMlsCrypto>(crypto: &C) {
+    each_suite(|suite| {
+        expect_rule(crypto, suite, Rule::Distinct, &ctx(), |kp| {
+            kp.init_key = kp.leaf_node.encryption_key.clone()
+        });
+    });
+}
+
+fn set_lifetime(kp: &mut KeyPackageIn, not_before: u64, not_after: u64) {
+    kp.leaf_node.leaf_node_source =
+        LeafNodeSource::KeyPackage(Lifetime::new(not_before, not_after));
+}
+
+fn kp_lifetime<C: OpenMlsCrypto>(crypto: &C) {
+    let now = now();
+    each_suite(|suite| {
+        // Expired one second ago: expiry is exact.
+        expect_rule(crypto, suite, Rule::Lifetime, &ctx(), |kp| {
+            set_lifetime(kp, now - DAY, now - 1)
+        });
+        // Starts beyond the one-hour allowance.
+        expect_rule(crypto, suite, Rule::Lifetime, &ctx(), |kp| {
+            set_lifetime(kp, now + 3600 + 60, now + 10 * DAY)
+        });
+        // Inverted.
+        expect_rule(crypto, suite, Rule::Lifetime, &ctx(), |kp| {
+            set_lifetime(kp, now + 10, now - 10)
+        });
+        // Boundaries that hold: not_before at the edge of the allowance
+        // (the test runs within a minute), now == not_after is still valid.
+        let (mut kp, signer) = fixture(crypto, suite);
+        set_lifetime(&mut kp, now + 3600, now + 3600 + DAY);
+        kp.resign(&signer).unwrap();
+        assert_eq!(verdict(crypto, &kp, &ctx()), None);
+        let at = |t: u64| ValidationContext::new(t, &AcceptAnyCredential);
+        set_lifetime(&mut kp, now - DAY, now);
+        kp.resign(&signer).unwrap();
+        assert_eq!(verdict(crypto, &kp, &at(now)), None);
+        assert_eq!(verdict(crypto, &kp, &at(now + 1)), Some(Rule::Lifetime));
+        // Saturating arithmetic at the top of the range.
+        set_lifetime(&mut kp, u64::MAX - 10, u64::MAX);
+        kp.resign(&signer).unwrap();
+        // now + allowance saturates at u64::MAX instead of wrapping around.
+        assert_eq!(verdict(crypto, &kp, &at(u64::MAX - 3000)), None);
+        assert_eq!(verdict(crypto, &kp, &at(u64::MAX)), None);
+        assert_eq!(
+            verdict(crypto, &kp, &at(u64::MAX - 5000)),
+            Some(Rule::Lifetime)
+        );
+    });
+}
+
+fn kp_max_lifetime<C: OpenMlsCrypto>(crypto: &C) {
+    let now = now();
+    each_suite(|suite| {
+        expect_rule(crypto, suite, Rule::MaxLifetime, &ctx(), |kp| {
+            set_lifetime(kp, now - 3600, now - 3600 + 365 * DAY + 3601)
+        });
+        expect_rule(crypto, suite, Rule::MaxLifetime, &ctx(), |kp| {
+            set_lifetime(kp, 0, u64::MAX)
+        });
+        // Exactly the maximum passes; turning the rule off admits "forever".
+        let (mut kp, signer) = fixture(crypto, suite);
+        set_lifetime(&mut kp, now - 3600, now - 3600 + 365 * DAY + 3600);
+        kp.resign(&signer).unwrap();
+        assert_eq!(verdict(crypto, &kp, &ctx()), None);
+        set_lifetime(&mut kp, 0, u64::MAX);
+        kp.resign(&signer).unwrap();
+        assert_eq!(verdict(crypto, &kp, &ctx().with_max_lifetime(None)), None);
+    });
+}
+
+fn kp_leaf_ext<C: OpenMlsCrypto>(crypto: &C) {
+    each_suite(|suite| {
+        // Unknown and GREASE leaf extensions must be listed.
+        for t in [
+            ExtensionType(0xF123),
+            ExtensionType(0x3A3A),
+            ExtensionType::APP_DATA_DICTIONARY,
+        ] {
+            expect_rule(crypto, suite, Rule::LeafExtensions, &ctx(), |kp| {
+                kp.leaf_node.capabilities.extensions.0.retain(|x| *x != t);
+                kp.leaf_node.extensions.push(Extension::new(t, vec![]));
+            });
+        }
+        // A default type (application_id) needs no listing.
+        let (mut kp, signer) = fixture(crypto, suite);
+        kp.leaf_node.extensions.push(Extension::new(
+            ExtensionType::APPLICATION_ID,
+            b"app".to_vec(),
+        ));
+        kp.resign(&signer).unwrap();
+        assert_eq!(verdict(crypto, &kp, &ctx()), None);
+    });
+}
+
+fn kp_ext<C: OpenMlsCrypto>(crypto: &C) {
+    each_suite(|suite| {
+        // last_resort present (the fixture has it) but no longer listed.
+        expect_rule(crypto, suite, Rule::Extensions, &ctx(), |kp| {
+            kp.leaf_node
+                .capabilities
+                .extensions
+                .0
+                .retain(|t| *t != ExtensionType::LAST_RESORT)
+        });
+        // An application-registered type must be listed too.
+        let registered = ExtensionType(0xF00D);
+        let app_ctx = ctx().recognise_extension(registered);
+        expect_rule(crypto, suite, Rule::Extensions, &app_ctx, |kp| {
+            kp.extensions.push(Extension::new(registered, vec![]))
+        });
+        // Unknown types, GREASE among them, are ignored (§13.4): valid.
+        let (mut kp, signer) = fixture(crypto, suite);
+        kp.extensions
+            .push(Extension::new(ExtensionType(0x5A5A), vec![]));
+        kp.extensions
+            .push(Extension::new(ExtensionType(0xF00D), vec![1, 2]));
+        kp.resign(&signer).unwrap();
+        assert_eq!(verdict(crypto, &kp, &ctx()), None);
+    });
+}
+
+fn kp_cred_cap<C: OpenMlsCrypto>(crypto: &C) {
+    each_suite(|suite| {
+        expect_rule(crypto, suite, Rule::CredentialCapability, &ctx(), |kp| {
+            kp.leaf_node.capabilities.credentials = VarVec(vec![CredentialType::X509])
+        });
+    });
+}
+
+fn kp_no_defaults<C: OpenMlsCrypto>(crypto: &C) {
+    each_suite(|suite| {
+        expect_rule(crypto, suite, Rule::NoDefaults, &ctx(), |kp| {
+            kp.leaf_node
+                .capabilities
+                .proposals
+                .0
+                .push(ProposalType::ADD)
+        });
+        expect_rule(crypto, suite, Rule::NoDefaults, &ctx(), |kp| {
+            kp.leaf_node
+                .capabilities
+                .extensions
+                .0
+                .push(ExtensionType::EXTERNAL_SENDERS)
+        });
+        // The policy switch admits them.
+        let (mut kp, signer) = fixture(crypto, suite);
+        kp.leaf_node
+            .capabilities
+            .proposals
+            .0
+            .push(ProposalType::GROUP_CONTEXT_EXTENSIONS);
+        kp.resign(&signer).unwrap();
+        assert_eq!(
+            verdict(crypto, &kp, &ctx().with_refuse_listed_defaults(false)),
+            None
+        );
+    });
+}
+
+fn kp_ext_placement<C: OpenMlsCrypto>(crypto: &C) {
+    each_suite(|suite| {
+        for t in [
+            ExtensionType::RATCHET_TREE,
+            ExtensionType::APPLICATION_ID,
+            ExtensionType::EXTERNAL_SENDERS,
+        ] {
+            expect_rule(crypto, suite, Rule::ExtensionPlacement, &ctx(), |kp| {
+                kp.extensions.push(Extension::new(t, vec![]))
+            });
+        }
+        expect_rule(crypto, suite, Rule::ExtensionPlacement, &ctx(), |kp| {
+            kp.leaf_node.extensions.push(Extension::last_resort())
+        });
+    });
+}
+
+fn kp_dup_ext<C: OpenMlsCrypto>(crypto: &C) {
+    each_suite(|suite| {
+        expect_rule(crypto, suite, Rule::DuplicateExtension, &ctx(), |kp| {
+            kp.extensions.push(Extension::last_resort())
+        });
+        expect_rule(crypto, suite, Rule::DuplicateExtension, &ctx(), |kp| {
+            let t = ExtensionType(0xF0F1);
+            kp.leaf_node.capabilities.extensions.0.push(t);
+            kp.leaf_node.extensions.push(Extension::new(t, vec![1]));
+            kp.leaf_node.extensions.push(Extension::new(t, vec![2]));
+        });
+    });
+}
+
+fn kp_required_caps<C: OpenMlsCrypto>(crypto: &C) {
+    each_suite(|suite| {
+        let (kp, _) = fixture(crypto, suite);
+        let cases = [
+            RequiredCapabilities {
+                extension_types: vec![ExtensionType(0xF0F2)],
+                ..Default::default()
+            },
+            RequiredCapabilities {
+                proposal_types: vec![ProposalType(0x0010)],
+                ..Default::default()
+            },
+            RequiredCapabilities {
+                credential_types: vec![CredentialType::X509],
+                ..Default::default()
+            },
+        ];
+        for required in cases {
+            let ctx = ctx().with_required_capabilities(required);
+            assert_eq!(verdict(crypto, &kp, &ctx), Some(Rule::RequiredCapabilities));
+        }
+        // Default types and listed ones are supported.
+        let ok = RequiredCapabilities {
+            extension_types: vec![ExtensionType::EXTERNAL_SENDERS, ExtensionType::LAST_RESORT],
+            proposal_types: vec![ProposalType::REMOVE],
+            credential_types: vec![CredentialType::BASIC],
+        };
+        assert_eq!(
+            verdict(crypto, &kp, &ctx().with_required_capabilities(ok)),
+            None
+        );
+    });
+}
+
+fn kp_credential<C: OpenMlsCrypto>(crypto: &C) {
+    let refuse_mallory = |credential: &Credential, _: &SignaturePublicKey| match credential {
+        Credential::Basic { identity } if identity.as_slice() == b"mallory" => {
+            Err(CredentialRejected("mallory is banned".into()))
+        }
+        _ => Ok(()),
+    };
+    let ctx = ValidationContext::new(now(), &refuse_mallory);
+    each_suite(|suite| {
+        let (kp, _) = fixture(crypto, suite);
+        assert_eq!(verdict(crypto, &kp, &ctx), None);
+        expect_rule(crypto, suite, Rule::Credential, &ctx, |kp| {
+            kp.leaf_node.credential = Credential::basic("mallory")
+        });
+    });
+}
+
+/// Every rule has a case here: the list must cover `Rule::ALL`.
+const COVERED: [Rule; 21] = [
+    Rule::Decode,
+    Rule::Version,
+    Rule::Suite,
+    Rule::GroupSuite,
+    Rule::InitKey,
+    Rule::EncryptionKey,
+    Rule::SignatureKey,
+    Rule::LeafSource,
+    Rule::LeafSignature,
+    Rule::Signature,
+    Rule::Distinct,
+    Rule::Lifetime,
+    Rule::MaxLifetime,
+    Rule::LeafExtensions,
+    Rule::Extensions,
+    Rule::CredentialCapability,
+    Rule::NoDefaults,
+    Rule::ExtensionPlacement,
+    Rule::DuplicateExtension,
+    Rule::RequiredCapabilities,
+    Rule::Credential,
+];
+
+#[test]
+fn every_rule_has_a_negative_test() {
+    assert_eq!(COVERED.to_vec(), Rule::ALL.to_vec());
+}
+
+macro_rules! rules_under {
+    ($backend:ident, $crypto:expr) => {
+        mod $backend {
+            #[test]
+            fn kp_decode() {
+                super::kp_decode(&$crypto)
+            }
+            #[test]
+            fn kp_ver() {
+                super::kp_ver(&$crypto)
+            }
+            #[test]
+            fn kp_suite() {
+                super::kp_suite(&$crypto)
+            }
+            #[test]
+            fn kp_group_suite() {
+                super::kp_group_suite(&$crypto)
+            }
+            #[test]
+            fn kp_init_key() {
+                super::kp_init_key(&$crypto)
+            }
+            #[test]
+            fn kp_enc_key() {
+                super::kp_enc_key(&$crypto)
+            }
+            #[test]
+            fn kp_sig_key() {
+                super::kp_sig_key(&$crypto)
+            }
+            #[test]
+            fn kp_leaf_source() {
+                super::kp_leaf_source(&$crypto)
+            }
+            #[test]
+            fn kp_leaf_sig() {
+                super::kp_leaf_sig(&$crypto)
+            }
+            #[test]
+            fn kp_sig() {
+                super::kp_sig(&$crypto)
+            }
+            #[test]
+            fn kp_distinct() {
+                super::kp_distinct(&$crypto)
+            }
+            #[test]
+            fn kp_lifetime() {
+                super::kp_lifetime(&$crypto)
+            }
+            #[test]
+            fn kp_max_lifetime() {
+                super::kp_max_lifetime(&$crypto)
+            }
+            #[test]
+            fn kp_leaf_ext() {
+                super::kp_leaf_ext(&$crypto)
+            }
+            #[test]
+            fn kp_ext() {
+                super::kp_ext(&$crypto)
+            }
+            #[test]
+            fn kp_cred_cap() {
+                super::kp_cred_cap(&$crypto)
+            }
+            #[test]
+            fn kp_no_defaults() {
+                super::kp_no_defaults(&$crypto)
+            }
+            #[test]
+            fn kp_ext_placement() {
+                super::kp_ext_placement(&$crypto)
+            }
+            #[test]
+            fn kp_dup_ext() {
+                super::kp_dup_ext(&$crypto)
+            }
+            #[test]
+            fn kp_required_caps() {
+                super::kp_required_caps(&$crypto)
+            }
+            #[test]
+            fn kp_credential() {
+                super::kp_credential(&$crypto)
+            }
+        }
+    };
+}
+
+rules_under!(rustcrypto, keypackage_core::rustcrypto::RustCrypto::new());
+rules_under!(ring, keypackage_core::ring::RingCrypto::new());
