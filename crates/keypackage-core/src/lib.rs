@@ -16,6 +16,7 @@ pub mod labeled;
 pub mod last_resort;
 pub mod leaf_node;
 pub mod lifetime;
+pub mod memory_store;
 pub mod message;
 pub mod rules;
 pub mod validate;
@@ -29,6 +30,7 @@ pub use extensions::{Extension, Extensions};
 pub use key_package::{KeyPackage, KeyPackageIn, SignedSpans};
 pub use leaf_node::{LeafNode, LeafNodeSource};
 pub use lifetime::Lifetime;
+pub use memory_store::MemoryKeyStore;
 pub use message::{
     EncryptedGroupSecrets, GroupSecrets, MlsMessageIn, PreSharedKeyId, Welcome, WireFormat,
     encode_key_package_message,

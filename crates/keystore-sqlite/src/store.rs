@@ -1,0 +1,536 @@
+//! [`SqliteKeyStore`]: the [`KeyStore`] trait over one SQLite file.
+
+use std::fmt;
+use std::fs::{self, OpenOptions};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{
+    Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
+};
+
+use keypackage_traits::{
+    HpkePublicKey, KeyPackageRef, KeyStore, KeyStoreError, Secret, StoreCounts, StoredKeyPackage,
+    StoredSummary,
+};
+
+use crate::schema::{self, time_from_sql, time_to_sql};
+
+/// Owner read and write, nothing for anyone else.
+const FILE_MODE: u32 = 0o600;
+
+/// How long a call waits for another process's write lock before it fails
+/// with [`KeyStoreError::Storage`].
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A [`KeyStore`] in a SQLite database file, durable across crashes and
+/// power loss, safe to share between threads and between processes.
+///
+/// * The file is created with mode `0600` before SQLite opens it; SQLite
+///   gives its `-wal` and `-shm` files the same mode, and `open` tightens any
+///   of the three that is readable by others.
+/// * `journal_mode = WAL`, `synchronous = FULL`: a call that returned `Ok`
+///   has reached the disk. `secure_delete = ON`: the pages of erased bundles
+///   are overwritten with zeros.
+/// * Every write, `store` and `take` included, runs in one `BEGIN IMMEDIATE`
+///   transaction, which takes the database's write lock before it reads; two
+///   takers, in this process or another, are serialized and at most one gets
+///   a normal key package. A failed call rolls back and changes nothing.
+/// * The schema is versioned (`PRAGMA user_version`) and migrated in order
+///   on open; a file from a newer version or another application is refused.
+///
+/// Old page images can linger in the `-wal` file until a checkpoint reuses
+/// it; [`checkpoint`](Self::checkpoint) forces that and truncates the file.
+pub struct SqliteKeyStore {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl fmt::Debug for SqliteKeyStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteKeyStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Maps a SQLite error, with what was being done, to a [`KeyStoreError`]:
+/// a damaged file or a value of the wrong type is `Corrupt`, anything else
+/// is `Storage`.
+pub(crate) fn sql_error(context: &'static str) -> impl Fn(rusqlite::Error) -> KeyStoreError {
+    move |err| {
+        let corrupt = matches!(
+            err.sqlite_error_code(),
+            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase)
+        ) || matches!(
+            err,
+            rusqlite::Error::InvalidColumnType(..)
+                | rusqlite::Error::FromSqlConversionFailure(..)
+                | rusqlite::Error::IntegralValueOutOfRange(..)
+        );
+        if corrupt {
+            KeyStoreError::Corrupt(format!("{context}: {err}"))
+        } else {
+            KeyStoreError::Storage(format!("{context}: {err}"))
+        }
+    }
+}
+
+fn io_error(context: &'static str) -> impl Fn(std::io::Error) -> KeyStoreError {
+    move |err| KeyStoreError::Storage(format!("{context}: {err}"))
+}
+
+/// A row as read, before its values are checked.
+struct RawRow {
+    reference: Vec<u8>,
+    init_key: Vec<u8>,
+    not_after: i64,
+    last_resort: i64,
+    reserved_at: Option<i64>,
+    bundle: Secret,
+}
+
+const ROW_COLUMNS: &str = "reference, init_key, not_after, last_resort, reserved_at, bundle";
+
+impl RawRow {
+    fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            reference: row.get(0)?,
+            init_key: row.get(1)?,
+            not_after: row.get(2)?,
+            last_resort: row.get(3)?,
+            reserved_at: row.get(4)?,
+            // Wrapped at once, so the bytes are zeroized on every path.
+            bundle: Secret::new(row.get(5)?),
+        })
+    }
+
+    /// The entry and its reservation; `Corrupt` for a value this crate
+    /// never writes.
+    fn check(self) -> Result<(StoredKeyPackage, Option<u64>), KeyStoreError> {
+        let last_resort = flag(self.last_resort)?;
+        Ok((
+            StoredKeyPackage {
+                reference: KeyPackageRef::new(self.reference),
+                init_key: HpkePublicKey::new(self.init_key),
+                not_after: time_from_sql(self.not_after),
+                last_resort,
+                bundle: self.bundle,
+            },
+            self.reserved_at.map(time_from_sql),
+        ))
+    }
+}
+
+fn flag(value: i64) -> Result<bool, KeyStoreError> {
+    match value {
+        0 => Ok(false),
+        1 => Ok(true),
+        other => Err(KeyStoreError::Corrupt(format!("last_resort is {other}"))),
+    }
+}
+
+fn count_from_sql(value: i64) -> Result<usize, KeyStoreError> {
+    usize::try_from(value).map_err(|_| KeyStoreError::Corrupt(format!("count is {value}")))
+}
+
+/// Reads one row by reference inside a transaction.
+fn select(
+    tx: &Transaction<'_>,
+    reference: &KeyPackageRef,
+) -> Result<Option<(StoredKeyPackage, Option<u64>)>, KeyStoreError> {
+    let sql = format!("SELECT {ROW_COLUMNS} FROM key_packages WHERE reference = ?1");
+    tx.prepare_cached(&sql)
+        .and_then(|mut stmt| {
+            stmt.query_row([reference.as_slice()], RawRow::read)
+                .optional()
+        })
+        .map_err(sql_error("select key package"))?
+        .map(RawRow::check)
+        .transpose()
+}
+
+/// Creates the file owner-only if it is missing, and takes group and other
+/// permissions away from an existing one.
+fn create_owner_only(path: &Path) -> Result<(), KeyStoreError> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(FILE_MODE)
+        .open(path)
+        .map_err(io_error("create database file"))?;
+    let metadata = file.metadata().map_err(io_error("stat database file"))?;
+    if !metadata.is_file() {
+        return Err(KeyStoreError::Storage(
+            "database path is not a regular file".into(),
+        ));
+    }
+    tighten(file_mode_of(&metadata), path)
+}
+
+fn file_mode_of(metadata: &fs::Metadata) -> u32 {
+    metadata.permissions().mode()
+}
+
+fn tighten(mode: u32, path: &Path) -> Result<(), KeyStoreError> {
+    if mode & 0o077 != 0 {
+        fs::set_permissions(path, fs::Permissions::from_mode(FILE_MODE))
+            .map_err(io_error("restrict database file permissions"))?;
+    }
+    Ok(())
+}
+
+/// Tightens the `-wal` and `-shm` companions when they exist.
+fn tighten_companions(path: &Path) -> Result<(), KeyStoreError> {
+    for suffix in ["-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let companion = PathBuf::from(name);
+        match fs::metadata(&companion) {
+            Ok(metadata) => tighten(file_mode_of(&metadata), &companion)?,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => return Err(io_error("stat companion file")(err)),
+        }
+    }
+    Ok(())
+}
+
+impl SqliteKeyStore {
+    /// Opens the store at `path`, creating the file (mode `0600`) and the
+    /// schema when missing, and migrating an older schema. The parent
+    /// directory must exist.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyStoreError::Storage`] when the file cannot be created or opened
+    /// or the database is locked for longer than [`BUSY_TIMEOUT`];
+    /// [`KeyStoreError::Corrupt`] for a file that is not a SQLite database,
+    /// belongs to another application, or was written by a newer schema.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, KeyStoreError> {
+        let path = path.as_ref().to_path_buf();
+        create_owner_only(&path)?;
+        // No SQLITE_OPEN_CREATE: the file made above is the one SQLite uses.
+        // No SQLITE_OPEN_URI: the path is taken literally.
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(&path, flags).map_err(sql_error("open"))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(sql_error("set busy timeout"))?;
+        conn.pragma_update(None, "secure_delete", "ON")
+            .map_err(sql_error("set secure_delete"))?;
+        conn.pragma_update(None, "trusted_schema", "OFF")
+            .map_err(sql_error("set trusted_schema"))?;
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            .map_err(sql_error("set journal_mode"))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(KeyStoreError::Storage(format!(
+                "journal_mode WAL refused (got {mode})"
+            )));
+        }
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(sql_error("set synchronous"))?;
+        schema::migrate(&mut conn)?;
+        tighten_companions(&path)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+            path,
+        })
+    }
+
+    /// The path of the database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the open file (equal to
+    /// [`SCHEMA_VERSION`](crate::SCHEMA_VERSION) after `open`).
+    pub fn schema_version(&self) -> Result<u32, KeyStoreError> {
+        let conn = self.lock()?;
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(sql_error("read user_version"))?;
+        u32::try_from(version)
+            .map_err(|_| KeyStoreError::Corrupt(format!("schema version {version}")))
+    }
+
+    /// Runs SQLite's full `PRAGMA integrity_check`; `Corrupt` with SQLite's
+    /// first findings unless it reports `ok`.
+    pub fn integrity_check(&self) -> Result<(), KeyStoreError> {
+        let conn = self.lock()?;
+        let mut stmt = conn
+            .prepare("PRAGMA integrity_check")
+            .map_err(sql_error("integrity_check"))?;
+        let findings: Vec<String> = stmt
+            .query_map([], |row| row.get(0))
+            .and_then(|rows| rows.take(10).collect())
+            .map_err(sql_error("integrity_check"))?;
+        if findings.len() == 1 && findings.first().is_some_and(|f| f == "ok") {
+            Ok(())
+        } else {
+            Err(KeyStoreError::Corrupt(findings.join("; ")))
+        }
+    }
+
+    /// Copies every committed page into the database file and truncates the
+    /// `-wal` file, so the old images of erased bundles leave the log.
+    /// Fails with `Storage` while another connection is reading.
+    pub fn checkpoint(&self) -> Result<(), KeyStoreError> {
+        let conn = self.lock()?;
+        let (busy, _, _): (i64, i64, i64) = conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
+            .map_err(sql_error("checkpoint"))?;
+        if busy != 0 {
+            return Err(KeyStoreError::Storage(
+                "checkpoint blocked by another connection".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Connection>, KeyStoreError> {
+        self.conn.lock().map_err(|_| {
+            KeyStoreError::Storage("connection lock poisoned by a panic in another thread".into())
+        })
+    }
+
+    /// Runs `f` in one `BEGIN IMMEDIATE` transaction: committed when `f`
+    /// returns `Ok`, rolled back otherwise (and when the commit fails).
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, KeyStoreError>,
+    ) -> Result<T, KeyStoreError> {
+        let mut conn = self.lock()?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql_error("begin"))?;
+        let value = f(&tx)?;
+        tx.commit().map_err(sql_error("commit"))?;
+        Ok(value)
+    }
+}
+
+fn execute(
+    tx: &Transaction<'_>,
+    context: &'static str,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<usize, KeyStoreError> {
+    tx.prepare_cached(sql)
+        .and_then(|mut stmt| stmt.execute(params))
+        .map_err(sql_error(context))
+}
+
+fn exists(tx: &Transaction<'_>, sql: &str, key: &[u8]) -> Result<bool, KeyStoreError> {
+    tx.prepare_cached(sql)
+        .and_then(|mut stmt| stmt.exists([key]))
+        .map_err(sql_error("check duplicates"))
+}
+
+impl KeyStore for SqliteKeyStore {
+    fn store(&self, entry: StoredKeyPackage) -> Result<(), KeyStoreError> {
+        self.write(|tx| {
+            if exists(
+                tx,
+                "SELECT 1 FROM key_packages WHERE reference = ?1",
+                entry.reference.as_slice(),
+            )? {
+                return Err(KeyStoreError::DuplicateReference);
+            }
+            if exists(
+                tx,
+                "SELECT 1 FROM key_packages WHERE init_key = ?1",
+                entry.init_key.as_slice(),
+            )? {
+                return Err(KeyStoreError::DuplicateInitKey);
+            }
+            execute(
+                tx,
+                "insert key package",
+                "INSERT INTO key_packages
+                     (reference, init_key, not_after, last_resort, reserved_at, bundle)
+                 VALUES (?1, ?2, ?3, ?4, NULL, ?5)",
+                params![
+                    entry.reference.as_slice(),
+                    entry.init_key.as_slice(),
+                    time_to_sql(entry.not_after),
+                    i64::from(entry.last_resort),
+                    entry.bundle.expose(),
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn get(&self, reference: &KeyPackageRef) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
+        let conn = self.lock()?;
+        let sql = format!("SELECT {ROW_COLUMNS} FROM key_packages WHERE reference = ?1");
+        conn.prepare_cached(&sql)
+            .and_then(|mut stmt| {
+                stmt.query_row([reference.as_slice()], RawRow::read)
+                    .optional()
+            })
+            .map_err(sql_error("get key package"))?
+            .map(|raw| raw.check().map(|(entry, _)| entry))
+            .transpose()
+    }
+
+    fn take(&self, reference: &KeyPackageRef) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
+        self.write(|tx| match select(tx, reference)? {
+            None => Ok(None),
+            Some((entry, _)) if entry.last_resort => Ok(Some(entry)),
+            Some((_, Some(_))) => Ok(None),
+            Some((entry, None)) => {
+                execute(
+                    tx,
+                    "delete taken key package",
+                    "DELETE FROM key_packages WHERE reference = ?1",
+                    [reference.as_slice()],
+                )?;
+                Ok(Some(entry))
+            }
+        })
+    }
+
+    fn reserve(
+        &self,
+        reference: &KeyPackageRef,
+        now: u64,
+    ) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
+        self.write(|tx| match select(tx, reference)? {
+            None => Ok(None),
+            Some((entry, _)) if entry.last_resort => Ok(Some(entry)),
+            Some((_, Some(_))) => Ok(None),
+            Some((entry, None)) => {
+                execute(
+                    tx,
+                    "reserve key package",
+                    "UPDATE key_packages SET reserved_at = ?2 WHERE reference = ?1",
+                    params![reference.as_slice(), time_to_sql(now)],
+                )?;
+                Ok(Some(entry))
+            }
+        })
+    }
+
+    fn confirm(&self, reference: &KeyPackageRef) -> Result<bool, KeyStoreError> {
+        self.write(|tx| {
+            let erased = execute(
+                tx,
+                "confirm key package",
+                "DELETE FROM key_packages
+                 WHERE reference = ?1 AND reserved_at IS NOT NULL AND last_resort = 0",
+                [reference.as_slice()],
+            )?;
+            Ok(erased == 1)
+        })
+    }
+
+    fn release(&self, reference: &KeyPackageRef) -> Result<bool, KeyStoreError> {
+        self.write(|tx| {
+            let released = execute(
+                tx,
+                "release key package",
+                "UPDATE key_packages SET reserved_at = NULL
+                 WHERE reference = ?1 AND reserved_at IS NOT NULL",
+                [reference.as_slice()],
+            )?;
+            Ok(released == 1)
+        })
+    }
+
+    fn release_stale(&self, reserved_before: u64) -> Result<usize, KeyStoreError> {
+        self.write(|tx| {
+            execute(
+                tx,
+                "release stale reservations",
+                "UPDATE key_packages SET reserved_at = NULL
+                 WHERE reserved_at IS NOT NULL AND reserved_at < ?1",
+                [time_to_sql(reserved_before)],
+            )
+        })
+    }
+
+    fn delete(&self, reference: &KeyPackageRef) -> Result<bool, KeyStoreError> {
+        self.write(|tx| {
+            let deleted = execute(
+                tx,
+                "delete key package",
+                "DELETE FROM key_packages WHERE reference = ?1",
+                [reference.as_slice()],
+            )?;
+            Ok(deleted == 1)
+        })
+    }
+
+    fn list(&self) -> Result<Vec<StoredSummary>, KeyStoreError> {
+        let conn = self.lock()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT reference, not_after, last_resort, reserved_at FROM key_packages
+                 ORDER BY not_after, reference",
+            )
+            .map_err(sql_error("list key packages"))?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, Vec<u8>>(0)?,
+                    row.get::<_, i64>(1)?,
+                    row.get::<_, i64>(2)?,
+                    row.get::<_, Option<i64>>(3)?,
+                ))
+            })
+            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+            .map_err(sql_error("list key packages"))?;
+        rows.into_iter()
+            .map(|(reference, not_after, last_resort, reserved_at)| {
+                Ok(StoredSummary {
+                    reference: KeyPackageRef::new(reference),
+                    not_after: time_from_sql(not_after),
+                    last_resort: flag(last_resort)?,
+                    reserved_at: reserved_at.map(time_from_sql),
+                })
+            })
+            .collect()
+    }
+
+    fn count(&self, now: u64) -> Result<StoreCounts, KeyStoreError> {
+        let conn = self.lock()?;
+        let (total, unexpired, last_resort, reserved): (i64, i64, i64, i64) = conn
+            .prepare_cached(
+                "SELECT count(*),
+                        coalesce(sum(not_after >= ?1), 0),
+                        coalesce(sum(not_after >= ?1 AND last_resort = 1), 0),
+                        coalesce(sum(not_after >= ?1 AND reserved_at IS NOT NULL), 0)
+                 FROM key_packages",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row([time_to_sql(now)], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+                })
+            })
+            .map_err(sql_error("count key packages"))?;
+        Ok(StoreCounts {
+            total: count_from_sql(total)?,
+            unexpired: count_from_sql(unexpired)?,
+            last_resort: count_from_sql(last_resort)?,
+            reserved: count_from_sql(reserved)?,
+        })
+    }
+
+    fn delete_expired(&self, now: u64) -> Result<usize, KeyStoreError> {
+        self.write(|tx| {
+            execute(
+                tx,
+                "delete expired key packages",
+                "DELETE FROM key_packages WHERE not_after < ?1 AND reserved_at IS NULL",
+                [time_to_sql(now)],
+            )
+        })
+    }
+}
