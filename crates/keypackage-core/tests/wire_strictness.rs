@@ -335,6 +335,14 @@ fn non_minimal_and_0b11_length_prefixes_in_vector_key_packages_are_invalid_lengt
                     prefix.field,
                     prefix.value
                 );
+                let mut message = vec![0x00, 0x01, 0x00, 0x05];
+                message.extend_from_slice(&input);
+                assert_eq!(
+                    MlsMessageIn::decode_key_package(&message),
+                    Err(DecodeError::InvalidLength),
+                    "{label} in an MLSMessage: {} as {form}",
+                    prefix.field
+                );
                 patched += 1;
             }
             fields.insert(prefix.field);
