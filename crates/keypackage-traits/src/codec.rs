@@ -246,7 +246,13 @@ impl<T: DeserializeBytes> DeserializeBytes for VarVec<T> {
         // the input, and no capacity is reserved up front.
         let mut items = Vec::new();
         while !body.is_empty() {
-            let (item, next) = T::tls_deserialize_bytes(body)?;
+            // The body is complete (its length was checked against the
+            // input), so running out of bytes here means an element
+            // overruns the vector's declared length: a length error.
+            let (item, next) = T::tls_deserialize_bytes(body).map_err(|e| match e {
+                Error::EndOfStream => Error::InvalidVectorLength,
+                other => other,
+            })?;
             if next.len() >= body.len() {
                 return Err(Error::DecodingError(
                     "vector element consumed no bytes".into(),
@@ -301,5 +307,14 @@ mod tests {
             Err(Error::EndOfStream)
         );
         assert!(VarVec::<u8>::tls_deserialize_bytes(&input).is_err());
+    }
+
+    #[test]
+    fn an_element_overrunning_its_vector_is_a_length_error() {
+        // A vector of u16 whose 3-byte body splits the second element.
+        let input = [0x03, 0x00, 0x01, 0x00];
+        assert_eq!(VarVec::<u16>::tls_deserialize_bytes(&input), Err(Error::InvalidVectorLength));
+        // A 2-byte body is fine.
+        assert!(VarVec::<u16>::tls_deserialize_bytes(&[0x02, 0x00, 0x01]).is_ok());
     }
 }
