@@ -1,0 +1,140 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+//! The 914 C2SP CCTV Ed25519 edge-case vectors
+//! (`testdata/cctv-ed25519/ed25519vectors.json`, flags described in its
+//! README) under both backends.
+//!
+//! The shared policy (`keypackage_traits::crypto::ED25519_POLICY`): `S < L`;
+//! `A` and `R` canonical and not of small order; then the cofactorless
+//! equation `[S]B = R + [k]A`. In the vectors' own terms, that refuses
+//! every vector flagged
+//!
+//! * `low_order_A` or `low_order_R` (rule 3),
+//! * `non_canonical_A` or `non_canonical_R` (rule 2; these are encodings of
+//!   low-order points, so rule 3 refuses them too),
+//! * `low_order_residue` (the low-order parts of `R` and `[k]A` do not
+//!   cancel, so only a cofactored equation accepts them),
+//!
+//! and accepts the rest: points with a low-order *component* (flagged
+//! `low_order_component_*` only) are not on any blocklist, and the
+//! cofactorless equation holds for them. The expected count is computed
+//! from the flags, not from either backend.
+
+use backend_ring::RingCrypto;
+use backend_rustcrypto::RustCrypto;
+use interop_tests::{load_json, unhex};
+use keypackage_traits::{CipherSuiteProvider, Ciphersuite, OpenMlsCrypto, SignaturePublicKey};
+
+/// The flags whose vectors the policy refuses.
+const REFUSED_FLAGS: [&str; 5] = [
+    "low_order_A",
+    "low_order_R",
+    "non_canonical_A",
+    "non_canonical_R",
+    "low_order_residue",
+];
+
+struct Vector {
+    number: u64,
+    key: Vec<u8>,
+    sig: Vec<u8>,
+    msg: Vec<u8>,
+    flags: Vec<String>,
+}
+
+fn vectors() -> Vec<Vector> {
+    let json = load_json("cctv-ed25519/ed25519vectors.json").unwrap();
+    json.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| Vector {
+            number: v["number"].as_u64().unwrap(),
+            key: unhex(v["key"].as_str().unwrap()).unwrap(),
+            sig: unhex(v["sig"].as_str().unwrap()).unwrap(),
+            msg: v["msg"].as_str().unwrap().as_bytes().to_vec(),
+            flags: v["flags"]
+                .as_array()
+                .map(|f| f.iter().map(|s| s.as_str().unwrap().to_owned()).collect())
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// Parse the key, then verify: the verdict a validator gives.
+fn accepts<C: OpenMlsCrypto>(crypto: &C, v: &Vector) -> bool {
+    let suite = crypto
+        .suite(Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519)
+        .unwrap();
+    suite
+        .verifying_key(&SignaturePublicKey::new(v.key.clone()))
+        .is_ok_and(|key| suite.verify_with(&key, &v.msg, &v.sig).is_ok())
+}
+
+#[test]
+fn both_backends_decide_every_cctv_vector_alike_and_by_the_policy() {
+    let vectors = vectors();
+    assert_eq!(vectors.len(), 914);
+    let (ring, rustcrypto) = (RingCrypto::new(), RustCrypto::default());
+    let (mut ring_count, mut rustcrypto_count, mut expected_count) = (0usize, 0usize, 0usize);
+    let mut disagreements = Vec::new();
+    let mut off_policy = Vec::new();
+    for v in &vectors {
+        let expected = !v.flags.iter().any(|f| REFUSED_FLAGS.contains(&f.as_str()));
+        let by_ring = accepts(&ring, v);
+        let by_rustcrypto = accepts(&rustcrypto, v);
+        expected_count += usize::from(expected);
+        ring_count += usize::from(by_ring);
+        rustcrypto_count += usize::from(by_rustcrypto);
+        if by_ring != by_rustcrypto {
+            disagreements.push(format!(
+                "#{}: ring {by_ring}, rustcrypto {by_rustcrypto}, flags {:?}",
+                v.number, v.flags
+            ));
+        }
+        if by_ring != expected {
+            off_policy.push(format!(
+                "#{}: accepted {by_ring}, policy says {expected}, flags {:?}",
+                v.number, v.flags
+            ));
+        }
+    }
+    println!(
+        "CCTV Ed25519: {} vectors; accepted by ring {ring_count}, by rustcrypto {rustcrypto_count}; \
+         the policy, computed from the flags, accepts {expected_count}",
+        vectors.len()
+    );
+    assert!(
+        disagreements.is_empty(),
+        "backends disagree:\n{}",
+        disagreements.join("\n")
+    );
+    assert!(
+        off_policy.is_empty(),
+        "decisions off the policy:\n{}",
+        off_policy.join("\n")
+    );
+    assert_eq!(ring_count, expected_count);
+    assert_eq!(rustcrypto_count, expected_count);
+    assert_eq!(expected_count, 43);
+}
+
+#[test]
+fn every_accepted_vector_fails_once_its_message_changes() {
+    // The accepted vectors are real signatures: one changed message byte
+    // makes both backends refuse, so the acceptances above are not vacuous.
+    let (ring, rustcrypto) = (RingCrypto::new(), RustCrypto::default());
+    let mut checked = 0;
+    for mut v in vectors() {
+        if accepts(&ring, &v) {
+            v.msg.push(b'!');
+            assert!(!accepts(&ring, &v), "#{}", v.number);
+            assert!(!accepts(&rustcrypto, &v), "#{}", v.number);
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 43);
+}
