@@ -11,7 +11,10 @@
 
 use backend_ring::RingCrypto;
 use backend_rustcrypto::RustCrypto;
-use keypackage_core::labeled;
+use keypackage_core::{
+    AcceptAnyCredential, Credential, KeyPackageBuilder, KeyPackageBundle, KeyPackageIn,
+    ValidationContext, labeled,
+};
 use keypackage_traits::{
     CipherSuiteProvider, Ciphersuite, HpkePrivateKey, HpkePublicKey, OpenMlsCrypto,
     SignaturePrivateKey, SignaturePublicKey, SignatureScheme, Signer,
@@ -364,4 +367,79 @@ fn both_backends_refuse_the_same_malformed_inputs() {
             );
         }
     }
+}
+
+/// A key package built under `a` validates under `b` with the same
+/// reference; its bundle loads under `b`; a Welcome-style EncryptWithLabel
+/// by `b` to its init key opens with the bundle's key under `a`.
+fn key_packages_cross<A: OpenMlsCrypto, B: OpenMlsCrypto>(a: &A, b: &B) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let ctx = ValidationContext::new(now, &AcceptAnyCredential);
+    for value in COMMON {
+        let suite = Ciphersuite(value);
+        let (sa, sb) = (a.suite(suite).unwrap(), b.suite(suite).unwrap());
+        let keys = sa.signature_generate_key_pair().unwrap();
+        let signer = sa.signer(&keys.private).unwrap();
+        let bundle = KeyPackageBuilder::new()
+            .build(a, suite, Credential::basic("alice"), &signer)
+            .unwrap();
+        let bytes = bundle.key_package().encode().unwrap();
+        let validated = KeyPackageIn::decode(&bytes)
+            .unwrap()
+            .validate(b, &ctx)
+            .unwrap_or_else(|e| {
+                panic!(
+                    "made by {}, validated by {}, suite {value}: {e}",
+                    a.name(),
+                    b.name()
+                )
+            });
+        assert_eq!(validated.reference(), bundle.reference());
+        assert_eq!(
+            labeled::key_package_ref(&sb, &bytes).unwrap(),
+            *bundle.reference()
+        );
+        // One flipped bit in the trailing signature: refused by the other backend.
+        let mut tampered = bytes.clone();
+        *tampered.last_mut().unwrap() ^= 1;
+        assert!(
+            KeyPackageIn::decode(&tampered)
+                .unwrap()
+                .validate(b, &ctx)
+                .is_err()
+        );
+        let stored = bundle.encode().unwrap();
+        let reloaded = KeyPackageBundle::decode(stored.expose(), b).unwrap();
+        assert_eq!(reloaded.reference(), bundle.reference());
+        let sealed = labeled::encrypt_with_label(
+            &sb,
+            validated.init_key(),
+            b"Welcome",
+            b"encrypted group info",
+            b"group secrets",
+        )
+        .unwrap();
+        let opened = labeled::decrypt_with_label(
+            &sa,
+            bundle.init_private_key(),
+            b"Welcome",
+            b"encrypted group info",
+            &sealed,
+        )
+        .unwrap();
+        assert_eq!(opened.expose(), b"group secrets");
+    }
+}
+
+#[test]
+fn key_packages_made_by_ring_validate_under_rustcrypto() {
+    key_packages_cross(&ring(), &rustcrypto());
+}
+
+#[test]
+fn key_packages_made_by_rustcrypto_validate_under_ring() {
+    key_packages_cross(&rustcrypto(), &ring());
 }
