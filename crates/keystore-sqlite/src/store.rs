@@ -534,3 +534,97 @@ impl KeyStore for SqliteKeyStore {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Dir(PathBuf);
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn dir(tag: &str) -> Dir {
+        let path =
+            std::env::temp_dir().join(format!("keystore-sqlite-unit-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&path);
+        fs::create_dir_all(&path).unwrap();
+        Dir(path)
+    }
+
+    #[test]
+    fn connection_runs_wal_full_sync_and_secure_delete() {
+        let dir = dir("pragmas");
+        let store = SqliteKeyStore::open(dir.0.join("k.db")).unwrap();
+        let conn = store.lock().unwrap();
+        let pragma = |name: &str| -> String {
+            conn.pragma_query_value(None, name, |row| {
+                row.get::<_, rusqlite::types::Value>(0)
+                    .map(|v| format!("{v:?}"))
+            })
+            .unwrap()
+        };
+        assert_eq!(pragma("journal_mode"), "Text(\"wal\")");
+        assert_eq!(pragma("synchronous"), "Integer(2)"); // FULL
+        assert_eq!(pragma("secure_delete"), "Integer(1)");
+        assert_eq!(pragma("trusted_schema"), "Integer(0)");
+        assert_eq!(
+            pragma("application_id"),
+            format!("Integer({})", schema::APPLICATION_ID)
+        );
+        assert_eq!(
+            pragma("user_version"),
+            format!("Integer({})", schema::SCHEMA_VERSION)
+        );
+        let indexes: Vec<String> = conn
+            .prepare("SELECT name FROM pragma_index_list('key_packages') ORDER BY name")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            indexes.iter().any(|i| i == "key_packages_not_after"),
+            "{indexes:?}"
+        );
+    }
+
+    #[test]
+    fn a_failed_write_rolls_back() {
+        let dir = dir("rollback");
+        let store = SqliteKeyStore::open(dir.0.join("k.db")).unwrap();
+        let result: Result<(), KeyStoreError> = store.write(|tx| {
+            execute(
+                tx,
+                "insert",
+                "INSERT INTO key_packages VALUES (x'01', x'02', 0, 0, NULL, x'03')",
+                [],
+            )?;
+            Err(KeyStoreError::Storage("injected failure".into()))
+        });
+        assert!(result.is_err());
+        assert_eq!(store.count(0).unwrap().total, 0);
+        // The connection is usable afterwards: the transaction was closed.
+        assert!(store.delete(&KeyPackageRef::new(vec![1])).is_ok());
+    }
+
+    #[test]
+    fn poisoned_lock_is_a_storage_error() {
+        let dir = dir("poison");
+        let store = std::sync::Arc::new(SqliteKeyStore::open(dir.0.join("k.db")).unwrap());
+        let poisoner = std::sync::Arc::clone(&store);
+        let _ = std::thread::spawn(move || {
+            let _guard = poisoner.conn.lock();
+            panic!("poison the lock on purpose");
+        })
+        .join();
+        assert!(matches!(store.count(0), Err(KeyStoreError::Storage(_))));
+        assert!(matches!(
+            store.take(&KeyPackageRef::new(vec![1])),
+            Err(KeyStoreError::Storage(_))
+        ));
+    }
+}
