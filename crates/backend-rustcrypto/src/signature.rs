@@ -329,7 +329,7 @@ fn ed448_verifying_key(public: &[u8]) -> Result<VerifyingKey, CryptoError> {
     let bytes: [u8; 57] = public
         .try_into()
         .map_err(|_| CryptoError::InvalidPublicKey("Ed448 key is not 57 bytes"))?;
-    ed448_goldilocks::VerifyingKey::from_bytes(&bytes.into())
+    ed448_goldilocks::VerifyingKey::from_bytes(&bytes)
         .map(VerifyingKey::Ed448)
         .map_err(|_| CryptoError::InvalidPublicKey("Ed448 key is not a valid point"))
 }
