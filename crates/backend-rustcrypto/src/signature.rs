@@ -315,6 +315,9 @@ impl RustCryptoVerifyingKey {
             VerifyingKey::P521(key) => p521_ops::verify(key, message, signature),
             #[cfg(feature = "x448")]
             VerifyingKey::Ed448(key) => {
+                if !signature.get(..57).is_some_and(ed448_point_is_canonical) {
+                    return Err(CryptoError::InvalidSignature);
+                }
                 let signature = ed448_goldilocks::Signature::try_from(signature)
                     .map_err(|_| CryptoError::InvalidSignature)?;
                 key.verify_raw(&signature, message)
@@ -324,8 +327,36 @@ impl RustCryptoVerifyingKey {
     }
 }
 
+/// Whether a 57-byte Ed448 point encoding is canonical (RFC 8032 §5.2.2,
+/// §5.2.3): the final octet holds only the sign bit of x, and y < p, where
+/// p = 2^448 - 2^224 - 1. ed448-goldilocks decodes some non-canonical
+/// encodings (bits 448 to 454 set), so this is checked first.
+#[cfg(feature = "x448")]
+fn ed448_point_is_canonical(encoded: &[u8]) -> bool {
+    let Some((last, y)) = encoded.split_last() else {
+        return false;
+    };
+    if encoded.len() != 57 || last & 0x7F != 0 {
+        return false;
+    }
+    // p in little-endian: 0xFF bytes, except byte 28 (bits 224..231), 0xFE.
+    let p_byte = |i: usize| if i == 28 { 0xFE } else { 0xFF };
+    for (i, byte) in y.iter().enumerate().rev() {
+        let limit = p_byte(i);
+        if *byte != limit {
+            return *byte < limit;
+        }
+    }
+    false // y == p
+}
+
 #[cfg(feature = "x448")]
 fn ed448_verifying_key(public: &[u8]) -> Result<VerifyingKey, CryptoError> {
+    if !ed448_point_is_canonical(public) {
+        return Err(CryptoError::InvalidPublicKey(
+            "Ed448 key is not a canonical 57-byte point encoding",
+        ));
+    }
     let bytes: [u8; 57] = public
         .try_into()
         .map_err(|_| CryptoError::InvalidPublicKey("Ed448 key is not 57 bytes"))?;
@@ -405,6 +436,25 @@ mod tests {
         let mut bytes = Zeroizing::new(vec![0x5Au8; 66]);
         bytes.zeroize();
         assert!(bytes.iter().all(|b| *b == 0));
+    }
+
+    #[cfg(feature = "x448")]
+    #[test]
+    fn ed448_point_encodings_must_be_canonical() {
+        let mut y = [0u8; 57];
+        y[0] = 1;
+        assert!(ed448_point_is_canonical(&y));
+        y[56] = 0x80;
+        assert!(ed448_point_is_canonical(&y));
+        y[56] = 0x01;
+        assert!(!ed448_point_is_canonical(&y));
+        let mut p = [0xFFu8; 57];
+        p[28] = 0xFE;
+        p[56] = 0;
+        assert!(!ed448_point_is_canonical(&p));
+        p[0] = 0xFE; // p - 1
+        assert!(ed448_point_is_canonical(&p));
+        assert!(!ed448_point_is_canonical(&p[..56]));
     }
 
     #[test]
