@@ -18,6 +18,7 @@ pub mod leaf_node;
 pub mod lifetime;
 pub mod memory_store;
 pub mod message;
+pub mod pool;
 pub mod rules;
 pub mod validate;
 

@@ -1,0 +1,141 @@
+//! The bundle encoding is a storage format: a bundle stored by this version
+//! must read back byte-identically in every later one. Checked-in fixtures
+//! (written once by `write_bundle_fixtures`, never regenerated to make this
+//! test pass) pin format 1: they decode, re-encode to the same bytes, and
+//! pass through a key store unchanged.
+
+#![cfg(feature = "rustcrypto")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::path::PathBuf;
+
+use keypackage_core::bundle::BUNDLE_FORMAT_V1;
+use keypackage_core::rustcrypto::{RustCrypto, RustCryptoSigner};
+use keypackage_core::traits::{KeyStore, SignatureScheme};
+use keypackage_core::{
+    Ciphersuite, Credential, KeyPackageBuilder, KeyPackageBundle, Lifetime, MemoryKeyStore,
+};
+
+/// (file, last resort?, `KeyPackageRef` in hex).
+const FIXTURES: [(&str, bool, &str); 2] = [
+    (
+        "bundle-v1-suite1.hex",
+        false,
+        "c28ef59a370b8c4b4241c5ad8df963602fdc103ea3c7d11f9082fe21f6d7e91a",
+    ),
+    (
+        "bundle-v1-suite1-last-resort.hex",
+        true,
+        "427cf899ec97a56efe65f3aeea962bc7534ade2f57c8c8404fab0ed8b0bcacab",
+    ),
+];
+const LIFETIME: Lifetime = Lifetime::new(1_700_000_000, 1_800_000_000);
+
+fn fixture_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn read_fixture(name: &str) -> Vec<u8> {
+    let text = std::fs::read_to_string(fixture_path(name)).unwrap();
+    hex::decode(text.split_whitespace().collect::<String>()).unwrap()
+}
+
+#[test]
+#[ignore = "writes the checked-in fixtures; run only to add a new format's fixture"]
+fn write_bundle_fixtures() {
+    let crypto = RustCrypto::new();
+    let signer = RustCryptoSigner::generate(SignatureScheme::Ed25519).unwrap();
+    for (name, last_resort, _) in FIXTURES {
+        let mut builder = KeyPackageBuilder::new().lifetime(LIFETIME);
+        if last_resort {
+            builder = builder.last_resort();
+        }
+        let bundle = builder
+            .build(
+                &crypto,
+                Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
+                Credential::basic("fixture"),
+                &signer,
+            )
+            .unwrap();
+        let bytes = bundle.encode().unwrap();
+        let hex = hex::encode(bytes.expose());
+        let lines: Vec<&str> = hex
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        std::fs::create_dir_all(fixture_path("")).unwrap();
+        std::fs::write(fixture_path(name), lines.join("\n") + "\n").unwrap();
+        println!(
+            "{name}: reference {}",
+            hex::encode(bundle.reference().as_slice())
+        );
+    }
+}
+
+#[test]
+fn bundle_v1_fixtures_decode_and_re_encode_byte_identically() {
+    let crypto = RustCrypto::new();
+    for (name, last_resort, reference) in FIXTURES {
+        let bytes = read_fixture(name);
+        assert_eq!(
+            bytes[..2],
+            BUNDLE_FORMAT_V1.to_be_bytes(),
+            "{name}: format tag"
+        );
+        let bundle = KeyPackageBundle::decode(&bytes, &crypto).unwrap();
+        assert_eq!(
+            hex::encode(bundle.reference().as_slice()),
+            reference,
+            "{name}"
+        );
+        assert_eq!(bundle.key_package().is_last_resort(), last_resort, "{name}");
+        assert_eq!(
+            bundle
+                .key_package()
+                .leaf_node()
+                .leaf_node_source
+                .lifetime()
+                .copied(),
+            Some(LIFETIME),
+            "{name}"
+        );
+        assert_eq!(
+            bundle.encode().unwrap().expose(),
+            &bytes[..],
+            "{name}: re-encoding"
+        );
+
+        let stored = bundle.to_stored().unwrap();
+        assert_eq!(stored.bundle.expose(), &bytes[..], "{name}: stored bytes");
+        assert_eq!(&stored.reference, bundle.reference());
+        assert_eq!(stored.init_key, *bundle.key_package().init_key());
+        assert_eq!(stored.not_after, LIFETIME.not_after);
+        assert_eq!(stored.last_resort, last_resort);
+    }
+}
+
+#[test]
+fn bundle_v1_fixtures_pass_through_the_memory_store_unchanged() {
+    let crypto = RustCrypto::new();
+    let store = MemoryKeyStore::new();
+    for (name, _, _) in FIXTURES {
+        let bytes = read_fixture(name);
+        let bundle = KeyPackageBundle::decode(&bytes, &crypto).unwrap();
+        store.store(bundle.to_stored().unwrap()).unwrap();
+        let back = store.take(bundle.reference()).unwrap().unwrap();
+        assert_eq!(back.bundle.expose(), &bytes[..], "{name}");
+        assert_eq!(
+            KeyPackageBundle::decode(back.bundle.expose(), &crypto).unwrap(),
+            bundle
+        );
+    }
+}
