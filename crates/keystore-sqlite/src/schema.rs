@@ -6,9 +6,9 @@
 //! the migration's transaction, and so move together with the schema.
 //!
 //! Times (`not_after`, `reserved_at`) are `u64` seconds stored in SQLite's
-//! signed 64-bit integers with the top bit flipped ([`time_to_sql`]): the
-//! mapping is a bijection that keeps the order, so `ORDER BY`, `<` and the
-//! index on `not_after` work over the whole `u64` range, `u64::MAX` included.
+//! signed 64-bit integers with the top bit flipped: the mapping is a
+//! bijection that keeps the order, so `ORDER BY`, `<` and the index on
+//! `not_after` work over the whole `u64` range, `u64::MAX` included.
 
 use rusqlite::{Connection, TransactionBehavior};
 

@@ -201,8 +201,9 @@ fn tighten_companions(path: &Path) -> Result<(), KeyStoreError> {
 
 impl SqliteKeyStore {
     /// Opens the store at `path`, creating the file (mode `0600`) and the
-    /// schema when missing, and migrating an older schema. The parent
-    /// directory must exist.
+    /// schema when missing, and migrating an older schema. An existing file
+    /// that group or others may access is restricted to `0600` first (an
+    /// error if that is not permitted). The parent directory must exist.
     ///
     /// # Errors
     ///
