@@ -19,7 +19,7 @@ use keypackage_core::labeled;
 use keypackage_traits::codec::VarBytes;
 use keypackage_traits::{
     CipherSuiteProvider, Ciphersuite, HpkeCiphertext, HpkePrivateKey, HpkePublicKey, OpenMlsCrypto,
-    SignaturePrivateKey, SignaturePublicKey,
+    SignaturePrivateKey, SignaturePublicKey, SignatureScheme,
 };
 use serde_json::Value;
 
@@ -142,6 +142,14 @@ fn sign_with_label<S: CipherSuiteProvider>(s: &S, v: &Value, name: &str) {
 
     let signer = s.signer(&private).unwrap();
     let fresh = labeled::sign_with_label(&signer, &label, &content).unwrap();
+    if matches!(
+        s.info().signature,
+        SignatureScheme::Ed25519 | SignatureScheme::Ed448
+    ) {
+        // EdDSA is deterministic (RFC 8032 §5.1.6, §5.2.6): the fresh
+        // signature is the vector's, byte for byte.
+        assert_eq!(fresh, signature, "{name}: EdDSA signature differs");
+    }
     labeled::verify_with_label(s, &key, &label, &content, &fresh)
         .unwrap_or_else(|e| panic!("{name}: a fresh signature does not verify: {e}"));
     assert!(

@@ -223,3 +223,70 @@ impl CipherSuiteProvider for RustCryptoSuite {
         primitives::random_bytes(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use keypackage_traits::SignatureScheme;
+    use zeroize::Zeroize;
+
+    use super::*;
+
+    #[test]
+    fn x448_suites_follow_the_feature() {
+        let crypto = RustCrypto::new();
+        for suite in [
+            Ciphersuite::MLS_256_DHKEMX448_AES256GCM_SHA512_ED448,
+            Ciphersuite::MLS_256_DHKEMX448_CHACHA20POLY1305_SHA512_ED448,
+        ] {
+            assert_eq!(crypto.supports(suite), cfg!(feature = "x448"));
+            assert_eq!(crypto.suite(suite).is_ok(), cfg!(feature = "x448"));
+        }
+        assert_eq!(
+            RustCryptoSigner::generate(SignatureScheme::Ed448).is_ok(),
+            cfg!(feature = "x448")
+        );
+        assert_eq!(
+            crypto.supported_ciphersuites().len(),
+            if cfg!(feature = "x448") { 7 } else { 5 }
+        );
+    }
+
+    #[test]
+    fn generated_private_keys_are_redacted_and_zeroizable() {
+        let crypto = RustCrypto::new();
+        for &suite in crypto.supported_ciphersuites() {
+            let s = crypto.suite(suite).unwrap();
+            let hpke = s.hpke_generate_key_pair().unwrap();
+            let signature = s.signature_generate_key_pair().unwrap();
+            for (debug, bytes) in [
+                (
+                    format!("{:?}", hpke.private),
+                    hpke.private.expose().to_vec(),
+                ),
+                (format!("{hpke:?}"), hpke.private.expose().to_vec()),
+                (
+                    format!("{:?}", signature.private),
+                    signature.private.expose().to_vec(),
+                ),
+                (
+                    format!("{signature:?}"),
+                    signature.private.expose().to_vec(),
+                ),
+            ] {
+                let hex = hex::encode(&bytes);
+                // No 8-byte run of the key appears, in either case.
+                for start in (0..hex.len().saturating_sub(16)).step_by(2) {
+                    let run = &hex[start..start + 16];
+                    assert!(!debug.to_lowercase().contains(run), "{suite:?}: {debug}");
+                }
+                assert!(debug.contains("redacted"), "{debug}");
+            }
+        }
+        let mut secret = Secret::from_slice(&[0xA5; 66]);
+        secret.zeroize();
+        assert!(
+            secret.expose().is_empty(),
+            "zeroize leaves key bytes behind"
+        );
+    }
+}

@@ -428,16 +428,6 @@ mod tests {
         }
     }
 
-    #[test]
-    fn private_key_bytes_zeroize() {
-        let mut secret = keypackage_traits::Secret::from_slice(&[0xA5; 32]);
-        secret.zeroize();
-        assert!(secret.expose().iter().all(|b| *b == 0));
-        let mut bytes = Zeroizing::new(vec![0x5Au8; 66]);
-        bytes.zeroize();
-        assert!(bytes.iter().all(|b| *b == 0));
-    }
-
     #[cfg(feature = "x448")]
     #[test]
     fn ed448_point_encodings_must_be_canonical() {
