@@ -12,6 +12,14 @@ Exit status: 0 success (every input valid); 1 some input invalid or not a key pa
 2 usage, I/O or key-store error.
 Output formats are stable and documented in crates/keypackage-cli/README.md.";
 
+const VALIDATE_LONG_ABOUT: &str = "\
+Validate key packages: every rule of RFC 9420 §10, named by its rule ID. Prints one line per \
+input: `ok <reference-hex>` or `invalid <RULE-ID> <location>: <reason>`.
+
+Credentials are NOT checked: kp validates with AcceptAnyCredential, an explicit choice (RFC 9420 \
+§5.3.1 leaves the judgement of a credential to the application). An input that is an MLSMessage \
+is also checked for its message version (KP-VER).";
+
 /// kp: make, inspect and validate MLS key packages (RFC 9420 §10).
 #[derive(Debug, Parser)]
 #[command(name = "kp", version, after_help = AFTER_HELP, max_term_width = 100)]
@@ -31,7 +39,8 @@ pub enum Command {
     /// print every field.
     Inspect(InspectArgs),
     /// Validate key packages: one line per input, `ok <ref>` or `invalid
-    /// <RULE-ID> <reason>`.
+    /// <RULE-ID> <reason>`. Credentials are not checked (AcceptAnyCredential).
+    #[command(long_about = VALIDATE_LONG_ABOUT)]
     Validate(ValidateArgs),
     /// Print the KeyPackageRef (RFC 9420 §5.2) of each key package, in hex.
     Ref(RefArgs),
@@ -109,12 +118,6 @@ pub struct InspectArgs {
 
 /// Arguments of `kp validate`.
 #[derive(Debug, Args)]
-#[command(
-    long_about = "Validate key packages: every rule of RFC 9420 §10 with its rule ID.\n\n\
-Credentials are NOT checked: kp validates with AcceptAnyCredential (any credential is accepted; \
-RFC 9420 §5.3.1 leaves that judgement to the application). An input that is an MLSMessage is \
-validated with its message version too."
-)]
 pub struct ValidateArgs {
     /// Input file; `-` or none for stdin. One key package per line (hex or
     /// base64), or one raw binary key package.

@@ -300,7 +300,7 @@ fn source_json(source: &LeafNodeSource) -> Value {
     json!({ "value": source.value(), "name": name })
 }
 
-/// `84 days 1 h 0 min 0 s (7261200 s)`-style text, compact.
+/// `7261200 s (84 d 01:00:00)`: seconds, then days and h:m:s.
 fn duration_text(seconds: u64) -> String {
     let days = seconds / 86_400;
     let rest = seconds % 86_400;
