@@ -443,3 +443,13 @@ fn key_packages_made_by_ring_validate_under_rustcrypto() {
 fn key_packages_made_by_rustcrypto_validate_under_ring() {
     key_packages_cross(&rustcrypto(), &ring());
 }
+
+#[test]
+fn conformance_cross_verify_ring_then_rustcrypto() {
+    keypackage_traits::conformance::crypto::cross_verify(&ring(), &rustcrypto());
+}
+
+#[test]
+fn conformance_cross_verify_rustcrypto_then_ring() {
+    keypackage_traits::conformance::crypto::cross_verify(&rustcrypto(), &ring());
+}

@@ -216,3 +216,10 @@ fn crypto_basics_rustcrypto_all_7_suites() {
         "the RustCrypto backend (with x448) must pass every suite"
     );
 }
+
+#[test]
+fn crypto_basics_ring_suites_1_2_3_7() {
+    let passed = crypto_basics(&backend_ring::RingCrypto::new());
+    println!("crypto-basics under ring: {passed:?}");
+    assert_eq!(passed, [1, 2, 3, 7].map(Ciphersuite));
+}
