@@ -138,12 +138,17 @@ fn kp_group_suite<C: OpenMlsCrypto>(crypto: &C) {
             cipher_suite: other,
             version: ProtocolVersion::MLS10,
         });
-        expect_rule(crypto, suite, Rule::GroupSuite, &ctx, |_| {});
+        let (kp, _) = fixture(crypto, suite);
+        assert_eq!(verdict(crypto, &kp, &ctx), Some(Rule::GroupSuite));
+        let wrong_version = self::ctx().with_group(GroupParameters {
+            cipher_suite: suite,
+            version: ProtocolVersion(2),
+        });
+        assert_eq!(verdict(crypto, &kp, &wrong_version), Some(Rule::GroupSuite));
         let same = self::ctx().with_group(GroupParameters {
             cipher_suite: suite,
             version: ProtocolVersion::MLS10,
         });
-        let (kp, _) = fixture(crypto, suite);
         assert_eq!(verdict(crypto, &kp, &same), None);
     });
 }
@@ -169,8 +174,15 @@ fn bad_hpke_keys(good: &HpkePublicKey) -> Vec<HpkePublicKey> {
         off[64] ^= 1;
         keys.push(HpkePublicKey::new(off));
     } else {
-        // The all-zero X25519 key, a point of small order.
+        // X25519 keys of small order (u = 0, u = 1), and a non-canonical one
+        // (the top bit set): refused by the shared policy.
         keys.push(HpkePublicKey::new(vec![0; 32]));
+        let mut one = vec![0; 32];
+        one[0] = 1;
+        keys.push(HpkePublicKey::new(one));
+        let mut top = good.as_slice().to_vec();
+        top[31] |= 0x80;
+        keys.push(HpkePublicKey::new(top));
     }
     keys
 }

@@ -195,7 +195,13 @@ impl CipherSuiteProvider for RingSuite {
     }
 
     fn validate_hpke_public_key(&self, public: &HpkePublicKey) -> Result<(), CryptoError> {
-        static_dh::validate_public_key(hpke::suite_group(self.info)?, public.as_slice())
+        let group = hpke::suite_group(self.info)?;
+        if matches!(group, static_dh::DhGroup::X25519) {
+            // The shared policy: length, canonical encoding, not of small
+            // order (the DH itself still refuses an all-zero output).
+            return keypackage_traits::montgomery::check_x25519_public(public.as_slice());
+        }
+        static_dh::validate_public_key(group, public.as_slice())
     }
 
     fn signature_generate_key_pair(&self) -> Result<SignatureKeyPair, CryptoError> {

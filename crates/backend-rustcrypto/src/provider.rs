@@ -3,7 +3,7 @@
 
 use keypackage_traits::{
     CipherSuiteProvider, Ciphersuite, CryptoError, HpkeCiphertext, HpkeKeyPair, HpkePrivateKey,
-    HpkePublicKey, OpenMlsCrypto, Secret, SignatureKeyPair, SignaturePrivateKey,
+    HpkePublicKey, KemAlgorithm, OpenMlsCrypto, Secret, SignatureKeyPair, SignaturePrivateKey,
     SignaturePublicKey, SuiteInfo, codec::VarBytes,
 };
 use rand::rngs::SysRng;
@@ -174,7 +174,17 @@ impl CipherSuiteProvider for RustCryptoSuite {
     }
 
     fn validate_hpke_public_key(&self, public: &HpkePublicKey) -> Result<(), CryptoError> {
-        hpke::validate_public(self.info.kem, public.as_slice())
+        match self.info.kem {
+            // The shared policy: length, canonical encoding, not of small
+            // order (the DH itself still refuses an all-zero output).
+            KemAlgorithm::DhKemX25519 => {
+                keypackage_traits::montgomery::check_x25519_public(public.as_slice())
+            }
+            KemAlgorithm::DhKemX448 => {
+                keypackage_traits::montgomery::check_x448_public(public.as_slice())
+            }
+            _ => hpke::validate_public(self.info.kem, public.as_slice()),
+        }
     }
 
     fn signature_generate_key_pair(&self) -> Result<SignatureKeyPair, CryptoError> {

@@ -32,6 +32,7 @@ pub mod crypto;
 pub mod ed25519;
 pub mod key_store;
 pub mod keys;
+pub mod montgomery;
 pub mod suite;
 
 pub use codepoints::{
