@@ -313,7 +313,10 @@ mod tests {
     fn an_element_overrunning_its_vector_is_a_length_error() {
         // A vector of u16 whose 3-byte body splits the second element.
         let input = [0x03, 0x00, 0x01, 0x00];
-        assert_eq!(VarVec::<u16>::tls_deserialize_bytes(&input), Err(Error::InvalidVectorLength));
+        assert_eq!(
+            VarVec::<u16>::tls_deserialize_bytes(&input),
+            Err(Error::InvalidVectorLength)
+        );
         // A 2-byte body is fine.
         assert!(VarVec::<u16>::tls_deserialize_bytes(&[0x02, 0x00, 0x01]).is_ok());
     }

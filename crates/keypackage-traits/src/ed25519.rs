@@ -101,7 +101,9 @@ pub fn check_point(encoded: &[u8; 32]) -> Result<(), PolicyViolation> {
 /// Checks rules 2 and 3 for a public key, so a key can be refused once,
 /// at parse time (KP-SIG-KEY).
 pub fn check_public_key(public: &[u8]) -> Result<[u8; 32], PolicyViolation> {
-    let a: [u8; 32] = public.try_into().map_err(|_| PolicyViolation::NonCanonicalPoint)?;
+    let a: [u8; 32] = public
+        .try_into()
+        .map_err(|_| PolicyViolation::NonCanonicalPoint)?;
     check_point(&a)?;
     Ok(a)
 }
@@ -109,10 +111,16 @@ pub fn check_public_key(public: &[u8]) -> Result<[u8; 32], PolicyViolation> {
 /// Checks rules 1–3 for the signature part (`R`, `S`); run before the
 /// backend's cofactorless verification.
 pub fn check_signature(signature: &[u8]) -> Result<(), PolicyViolation> {
-    let sig: &[u8; 64] = signature.try_into().map_err(|_| PolicyViolation::NonCanonicalScalar)?;
+    let sig: &[u8; 64] = signature
+        .try_into()
+        .map_err(|_| PolicyViolation::NonCanonicalScalar)?;
     let (r, s) = sig.split_at(32);
-    let r: &[u8; 32] = r.try_into().map_err(|_| PolicyViolation::NonCanonicalPoint)?;
-    let s: &[u8; 32] = s.try_into().map_err(|_| PolicyViolation::NonCanonicalScalar)?;
+    let r: &[u8; 32] = r
+        .try_into()
+        .map_err(|_| PolicyViolation::NonCanonicalPoint)?;
+    let s: &[u8; 32] = s
+        .try_into()
+        .map_err(|_| PolicyViolation::NonCanonicalScalar)?;
     if !less_than(s, &L) {
         return Err(PolicyViolation::NonCanonicalScalar);
     }
@@ -129,7 +137,10 @@ mod tests {
         let mut b = [0x66u8; 32];
         b[0] = 0x58;
         assert_eq!(check_point(&b), Ok(()));
-        assert_eq!(check_point(&SMALL_ORDER_Y[0]), Err(PolicyViolation::SmallOrderPoint));
+        assert_eq!(
+            check_point(&SMALL_ORDER_Y[0]),
+            Err(PolicyViolation::SmallOrderPoint)
+        );
     }
 
     #[test]
@@ -137,7 +148,10 @@ mod tests {
         assert_eq!(check_point(&P), Err(PolicyViolation::NonCanonicalPoint));
         let mut identity_with_sign = SMALL_ORDER_Y[0];
         identity_with_sign[31] |= 0x80;
-        assert_eq!(check_point(&identity_with_sign), Err(PolicyViolation::NonCanonicalPoint));
+        assert_eq!(
+            check_point(&identity_with_sign),
+            Err(PolicyViolation::NonCanonicalPoint)
+        );
     }
 
     #[test]
@@ -149,7 +163,10 @@ mod tests {
             b
         });
         sig[32..].copy_from_slice(&L);
-        assert_eq!(check_signature(&sig), Err(PolicyViolation::NonCanonicalScalar));
+        assert_eq!(
+            check_signature(&sig),
+            Err(PolicyViolation::NonCanonicalScalar)
+        );
         sig[32] -= 1;
         assert_eq!(check_signature(&sig), Ok(()));
     }
