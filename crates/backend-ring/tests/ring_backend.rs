@@ -408,3 +408,32 @@ fn secrets_never_print_and_zeroize_on_drop() {
     let secret = suite(1).kdf_extract(b"salt", b"ikm").unwrap();
     assert!(format!("{secret:?}").contains("redacted"));
 }
+
+#[test]
+fn untrusted_inputs_of_any_length_never_panic() {
+    // Random keys, encapsulations, signatures and ciphertexts of every length
+    // around the expected ones: each call returns, Ok or Err.
+    let crypto = RingCrypto::new();
+    let mut noise = vec![0u8; 300];
+    for value in [1u16, 2, 3, 7] {
+        let s = suite(value);
+        let pair = s.hpke_generate_key_pair().unwrap();
+        for len in 0..=140usize {
+            crypto.random_bytes(&mut noise).unwrap();
+            let bytes = &noise[..len];
+            let _ = s.validate_hpke_public_key(&HpkePublicKey::new(bytes.to_vec()));
+            let _ = s.hpke_seal(&HpkePublicKey::new(bytes.to_vec()), b"", b"", b"x");
+            let _ = s.hpke_open(&pair.private, bytes, b"", b"", &noise[len..]);
+            let _ = s.hpke_open(&HpkePrivateKey::new(bytes.to_vec()), bytes, b"", b"", bytes);
+            let _ = s.hpke_public_key(&HpkePrivateKey::new(bytes.to_vec()));
+            let _ = s.signer(&SignaturePrivateKey::new(bytes.to_vec()));
+            if let Ok(key) = s.verifying_key(&SignaturePublicKey::new(bytes.to_vec())) {
+                let _ = s.verify_with(&key, b"m", &noise[len..]);
+            }
+            let keys = s.signature_generate_key_pair().unwrap();
+            let _ = s.verify(&keys.public, b"m", bytes);
+            let _ = s.aead_open(&noise[..s.info().aead.key_len()], &[0; 12], b"", bytes);
+            let _ = s.kdf_expand(bytes, bytes, len * 3);
+        }
+    }
+}
