@@ -39,6 +39,9 @@
 //!   bytes in `[1, n)`;
 //! * an all-zero X25519 shared secret is [`CryptoError::ZeroSharedSecret`]
 //!   (RFC 9180 §7.1.4), in encryption and decryption alike;
+//! * `validate_hpke_public_key` (KP-INIT-KEY, KP-ENC-KEY) also refuses
+//!   X25519 keys that are non-canonical or of small order, by the shared
+//!   table of [`keypackage_traits::montgomery`];
 //! * ECDSA signatures are DER; high-S signatures verify;
 //! * Ed25519 follows [`ED25519_POLICY`]: the shared pre-check of
 //!   [`keypackage_traits::ed25519`] when a key is parsed

@@ -437,3 +437,28 @@ fn untrusted_inputs_of_any_length_never_panic() {
         }
     }
 }
+
+#[test]
+fn x25519_keys_of_small_order_or_non_canonical_fail_validation() {
+    let s = suite(1);
+    let mut nine = [0u8; 32];
+    nine[0] = 9;
+    s.validate_hpke_public_key(&HpkePublicKey::new(nine.to_vec()))
+        .unwrap();
+    let mut top_bit = nine;
+    top_bit[31] = 0x80;
+    let mut p_minus_1 = [0xFF; 32];
+    p_minus_1[0] = 0xEC;
+    p_minus_1[31] = 0x7F;
+    for bad in [[0u8; 32], top_bit, p_minus_1, [0xFF; 32]] {
+        assert!(matches!(
+            s.validate_hpke_public_key(&HpkePublicKey::new(bad.to_vec())),
+            Err(CryptoError::InvalidPublicKey(_))
+        ));
+    }
+    // A fresh key always passes.
+    for _ in 0..32 {
+        let pair = s.hpke_generate_key_pair().unwrap();
+        s.validate_hpke_public_key(&pair.public).unwrap();
+    }
+}
