@@ -19,18 +19,14 @@ use zeroize::Zeroizing;
 
 use keypackage_traits::ed25519 as policy;
 use keypackage_traits::{
-    CryptoError, SUITES, SignaturePrivateKey, SignaturePublicKey, SignatureScheme, Signer,
+    CryptoError, SignaturePrivateKey, SignaturePublicKey, SignatureScheme, Signer,
 };
 
 use crate::static_dh::{self, DhGroup};
 
-/// [`CryptoError::UnsupportedCiphersuite`] naming the first RFC 9420 suite
-/// that uses `scheme` (the error type has no variant for a bare scheme).
+/// The error for a scheme ring does not implement here (P-521, Ed448).
 fn unsupported(scheme: SignatureScheme) -> CryptoError {
-    match SUITES.iter().find(|row| row.signature == scheme) {
-        Some(row) => CryptoError::UnsupportedCiphersuite(row.suite),
-        None => CryptoError::Internal("signature scheme without a suite"),
-    }
+    CryptoError::UnsupportedSignatureScheme(scheme)
 }
 
 /// ring's signing algorithm for an ECDSA scheme (DER signatures).

@@ -345,7 +345,7 @@ fn out_of_range_signature_keys_are_refused() {
     );
     assert!(matches!(
         RingSigner::generate(SignatureScheme::Ed448),
-        Err(CryptoError::UnsupportedCiphersuite(_))
+        Err(CryptoError::UnsupportedSignatureScheme(SignatureScheme::Ed448))
     ));
 }
 

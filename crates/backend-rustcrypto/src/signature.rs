@@ -24,13 +24,10 @@ use crate::nist::{p256_ops, p384_ops, p521_ops};
 use crate::primitives;
 
 /// The error for a scheme this build does not implement (Ed448 without the
-/// `x448` feature). The crypto error type has no variant for an unsupported
-/// signature scheme, so this names the first suite that uses it.
+/// `x448` feature).
 #[cfg(not(feature = "x448"))]
 fn ed448_unsupported() -> CryptoError {
-    CryptoError::UnsupportedCiphersuite(
-        keypackage_traits::Ciphersuite::MLS_256_DHKEMX448_AES256GCM_SHA512_ED448,
-    )
+    CryptoError::UnsupportedSignatureScheme(keypackage_traits::SignatureScheme::Ed448)
 }
 
 /// A parsed signing key of one of the supported schemes.

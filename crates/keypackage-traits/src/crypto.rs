@@ -46,6 +46,10 @@ pub enum CryptoError {
     /// peer's choice, not a bug).
     #[error("cipher suite {0:?} is not supported by this crypto provider")]
     UnsupportedCiphersuite(Ciphersuite),
+    /// The provider does not implement this signature scheme (e.g. Ed448 in
+    /// a build without it): the caller's choice, not a bug.
+    #[error("signature scheme {0:?} is not supported by this crypto provider")]
+    UnsupportedSignatureScheme(SignatureScheme),
     /// A public key is not a valid encoding for its algorithm: wrong length,
     /// compressed or off-curve point, identity, small-order point (peer).
     #[error("invalid public key: {0}")]
@@ -152,10 +156,13 @@ pub trait CipherSuiteProvider: Send + Sync + Clone + fmt::Debug {
     /// `Hash(data)` with the suite's hash (RFC 9420 §5.1).
     fn hash(&self, data: &[u8]) -> Result<Vec<u8>, CryptoError>;
 
-    /// `HKDF-Extract(salt, ikm)` with the suite's KDF (RFC 5869 §2.2).
+    /// `HKDF-Extract(salt, ikm)` with the suite's KDF (RFC 5869 §2.2), which
+    /// is `HMAC-Hash(salt, ikm)`: this is also the provider's HMAC.
     fn kdf_extract(&self, salt: &[u8], ikm: &[u8]) -> Result<Secret, CryptoError>;
 
-    /// `HKDF-Expand(prk, info, len)` (RFC 5869 §2.3). `len` at most 255 * Nh.
+    /// `HKDF-Expand(prk, info, len)` (RFC 5869 §2.3). `len` at most 255 * Nh;
+    /// a `prk` shorter than `Nh` is refused with [`CryptoError::InvalidLength`]
+    /// (RFC 5869 §2.3: "at least HashLen octets").
     fn kdf_expand(&self, prk: &[u8], info: &[u8], len: usize) -> Result<Secret, CryptoError>;
 
     /// AEAD encryption with the suite's AEAD; returns ciphertext || tag.
@@ -206,8 +213,15 @@ pub trait CipherSuiteProvider: Send + Sync + Clone + fmt::Debug {
     /// The public key of an HPKE private key.
     fn hpke_public_key(&self, private: &HpkePrivateKey) -> Result<HpkePublicKey, CryptoError>;
 
-    /// Checks that `public` is a valid KEM public key for the suite: length,
-    /// uncompressed on-curve non-identity point for the NIST curves.
+    /// Checks that `public` is a valid KEM public key for the suite (KP-INIT-KEY,
+    /// KP-ENC-KEY): length; for the NIST curves an uncompressed, on-curve,
+    /// non-identity point; for X25519/X448 the shared policy of
+    /// [`crate::montgomery`] (canonical, not of small order).
+    ///
+    /// This is stricter than [`CipherSuiteProvider::hpke_seal`], which follows
+    /// RFC 9180: sealing to a small-order X25519/X448 key fails with
+    /// [`CryptoError::ZeroSharedSecret`], and a non-canonical one is used as
+    /// RFC 7748 says (reduced). Validate a key before trusting it.
     fn validate_hpke_public_key(&self, public: &HpkePublicKey) -> Result<(), CryptoError>;
 
     /// A fresh signature key pair for the suite's scheme.
