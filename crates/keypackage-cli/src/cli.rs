@@ -99,7 +99,7 @@ pub struct GenerateArgs {
     /// Key store file [default: $KP_KEYSTORE, else
     /// $XDG_DATA_HOME/keypackage/keystore.sqlite, else
     /// ~/.local/share/keypackage/keystore.sqlite]. The client's signature
-    /// key is kept next to it, in signature-keys/.
+    /// key is kept beside it, in <PATH>.signature-keys/.
     #[arg(long, value_name = "PATH")]
     pub keystore: Option<PathBuf>,
 }

@@ -7,10 +7,12 @@
 //!   created with mode 0700 when missing.
 //! * A client signs all its key packages with one signature key (RFC 9420
 //!   §5.3: the leaf's `signature_key` is the client's). `kp generate` keeps
-//!   it in `<key store directory>/signature-keys/<scheme>-<identity in
-//!   hex>.key` (mode 0600, the private key in hex), made on first use, so
-//!   repeated `kp generate --identity alice` share one signature key. Both
-//!   backends read the same file (an Ed25519 seed or an ECDSA scalar).
+//!   it beside the key store file, in `<key store file>.signature-keys/
+//!   <scheme>-<identity in hex>.key` (mode 0600, the private key in hex),
+//!   made on first use, so repeated `kp generate --identity alice` share one
+//!   signature key. Both backends read the same file (an Ed25519 seed or an
+//!   ECDSA scalar). The keys belong to their store: another store file, even
+//!   in the same directory, has its own.
 
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
@@ -106,9 +108,12 @@ fn scheme_tag(scheme: SignatureScheme) -> &'static str {
     }
 }
 
-/// Where the signature key of `identity` for `scheme` lives.
+/// Where the signature key of `identity` for `scheme` lives:
+/// `<key store file>.signature-keys/<scheme>-<identity in hex>.key`.
 pub fn signature_key_path(keystore: &Path, identity: &str, scheme: SignatureScheme) -> PathBuf {
-    directory_of(keystore).join("signature-keys").join(format!(
+    let mut dir = keystore.as_os_str().to_owned();
+    dir.push(".signature-keys");
+    PathBuf::from(dir).join(format!(
         "{}-{}.key",
         scheme_tag(scheme),
         hex::encode(identity.as_bytes())

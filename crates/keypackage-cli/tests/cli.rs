@@ -58,7 +58,8 @@ impl Run {
         }
     }
 
-    /// Exit status 2 with exactly one `kp: error:` line containing `needle`.
+    /// Exit status 2 with exactly one `kp: error:` line, containing
+    /// `needle` (`generate` may have printed the key store path before).
     fn assert_error(&self, needle: &str) {
         assert_eq!(
             self.code, 2,
@@ -66,10 +67,23 @@ impl Run {
             self.stdout, self.stderr
         );
         self.assert_clean_stderr();
-        let lines: Vec<&str> = self.stderr.lines().collect();
-        assert_eq!(lines.len(), 1, "{}", self.stderr);
-        assert!(lines[0].starts_with("kp: error: "), "{}", lines[0]);
-        assert!(lines[0].contains(needle), "{:?} lacks {needle:?}", lines[0]);
+        let errors: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("kp: error: "))
+            .collect();
+        assert_eq!(errors.len(), 1, "{}", self.stderr);
+        assert!(
+            errors[0].contains(needle),
+            "{:?} lacks {needle:?}",
+            errors[0]
+        );
+        for line in self.stderr.lines() {
+            assert!(
+                line.starts_with("kp: error: ") || line.starts_with("kp: key store: "),
+                "{line}"
+            );
+        }
     }
 }
 
@@ -270,7 +284,7 @@ fn one_signature_key_per_identity_and_scheme_is_kept_and_reused() {
     let bob = env.generate(&["--identity", "bob"]);
     assert_eq!(signature_key(&alice_1), signature_key(&alice_2));
     assert_ne!(signature_key(&alice_1), signature_key(&bob));
-    let key_file = env.path("store/signature-keys/ed25519-616c696365.key");
+    let key_file = env.path("store/keystore.sqlite.signature-keys/ed25519-616c696365.key");
     let mode = std::os::unix::fs::PermissionsExt::mode(
         &std::fs::metadata(&key_file).unwrap().permissions(),
     );
@@ -278,7 +292,7 @@ fn one_signature_key_per_identity_and_scheme_is_kept_and_reused() {
     // Another scheme gets its own key.
     env.generate(&["--identity", "alice", "-c", "2"]);
     assert!(
-        env.path("store/signature-keys/p256-616c696365.key")
+        env.path("store/keystore.sqlite.signature-keys/p256-616c696365.key")
             .exists()
     );
 }
@@ -1208,4 +1222,51 @@ fn speed_prints_microseconds_and_the_core_count() {
     }
     env.run(&["speed", "-c", "5", "-b", "ring"], b"")
         .assert_error("not supported by the ring backend");
+}
+
+#[test]
+fn damaged_key_store_and_signature_key_are_one_line_errors() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.path("store")).unwrap();
+    std::fs::write(env.keystore(), b"this is not a SQLite database, just text").unwrap();
+    env.run(&["store", "list"], b"")
+        .assert_error(&format!("key store {}", env.keystore().display()));
+    env.run(&["generate"], b"")
+        .assert_error(&format!("key store {}", env.keystore().display()));
+    std::fs::remove_file(env.keystore()).unwrap();
+    // A signature key file that is not hex, or not a key of its scheme.
+    let keys = env.path("store/keystore.sqlite.signature-keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    std::fs::write(keys.join("ed25519-65766521.key"), b"not hex\n").unwrap();
+    env.run(&["generate", "--identity", "eve!"], b"")
+        .assert_error("is damaged (not hex");
+    std::fs::write(keys.join("ed25519-65766521.key"), b"0102\n").unwrap();
+    env.run(&["generate", "--identity", "eve!"], b"")
+        .assert_error("is not a valid Ed25519 key");
+}
+
+#[test]
+fn top_level_help_version_and_missing_command() {
+    let env = Env::new();
+    let run = env.run(&["--version"], b"");
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.starts_with("kp "));
+    let run = env.run(&["--help"], b"");
+    assert_eq!(run.code, 0);
+    for command in [
+        "generate",
+        "inspect",
+        "validate",
+        "ref",
+        "store",
+        "speed",
+        "Exit status",
+    ] {
+        assert!(run.stdout.contains(command), "{command}");
+    }
+    let run = env.run(&[], b"");
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("Usage: kp <COMMAND>"));
+    env.run(&["frobnicate"], b"")
+        .assert_error("unrecognized subcommand 'frobnicate'");
 }
