@@ -77,7 +77,7 @@ pub struct GenerateArgs {
     /// Crypto backend.
     #[arg(long, short = 'b', value_enum, default_value_t = Backend::Rustcrypto)]
     pub backend: Backend,
-    /// Identity of the basic credential [default: $USER, else "kp-user"].
+    /// Identity of the basic credential [default: $USER, else $LOGNAME, else "kp-user"].
     #[arg(long, short = 'i', value_name = "S")]
     pub identity: Option<String>,
     /// How many key packages.
