@@ -11,6 +11,8 @@ pub mod capabilities;
 pub mod credential;
 pub mod error;
 pub mod extensions;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod key_package;
 pub mod labeled;
 pub mod last_resort;
