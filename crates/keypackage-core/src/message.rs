@@ -244,6 +244,9 @@ impl GroupSecrets {
 ///
 /// The message version is kept as sent: validation checks it (KP-VER).
 #[derive(Clone, PartialEq, Eq, Debug)]
+// Both variants are a few hundred bytes; the value is decoded once and moved
+// out at once, so boxing would only add an allocation to every validation.
+#[allow(clippy::large_enum_variant)]
 pub enum MlsMessageIn {
     /// `mls_key_package`.
     KeyPackage {

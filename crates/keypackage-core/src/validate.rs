@@ -671,13 +671,13 @@ impl KeyPackageIn {
             Err(e) => return Err(internal(e)),
         };
         // KP-GROUP-SUITE (§10.1).
-        if let Some(group) = ctx.group {
-            if (self.cipher_suite, self.version) != (group.cipher_suite, group.version) {
-                return Err(ValidationError::GroupMismatch {
-                    found: (self.cipher_suite, self.version),
-                    expected: (group.cipher_suite, group.version),
-                });
-            }
+        if let Some(group) = ctx.group
+            && (self.cipher_suite, self.version) != (group.cipher_suite, group.version)
+        {
+            return Err(ValidationError::GroupMismatch {
+                found: (self.cipher_suite, self.version),
+                expected: (group.cipher_suite, group.version),
+            });
         }
         check_structure(self, ctx)?;
         check_lifetime(self, ctx)?;
