@@ -1,7 +1,53 @@
-//! MLS key packages (RFC 9420 §10): wire structures, creation, validation.
+//! MLS key packages (RFC 9420 §10): wire structures, creation, validation,
+//! bundles and storage.
 //!
-//! Decoding yields an untrusted [`KeyPackageIn`]; the only way to a trusted
-//! [`KeyPackage`] is validation, or our own builder.
+//! * Decoding ([`KeyPackageIn::decode`], [`MlsMessageIn::decode`]) is strict
+//!   and canonical (rule KP-DECODE) and yields an untrusted [`KeyPackageIn`].
+//! * The only way to a trusted [`KeyPackage`] is
+//!   [`KeyPackageIn::validate`], which applies every rule of the table in
+//!   [`rules::Rule`] and names the rule a bad key package breaks, or our own
+//!   [`KeyPackageBuilder`], whose output always passes that validation.
+//! * A [`KeyPackageBundle`] keeps the private keys until the Welcome arrives;
+//!   a [`traits::KeyStore`] ([`MemoryKeyStore`], or the `keystore-sqlite`
+//!   crate) hands each key package out once.
+//!
+//! The crypto comes from a backend chosen with Cargo features: `rustcrypto`
+//! (default, re-exported as [`rustcrypto`]; `x448` adds suites 4 and 6) and
+//! `ring` (re-exported as `ring`). Features are additive; [`DefaultCrypto`]
+//! is the RustCrypto provider whenever its feature is on.
+//!
+//! ```
+//! # #[cfg(feature = "rustcrypto")] {
+//! use keypackage_core::rustcrypto::{RustCrypto, RustCryptoSigner};
+//! use keypackage_core::traits::{Ciphersuite, SignatureScheme};
+//! use keypackage_core::{
+//!     AcceptAnyCredential, Credential, KeyPackageBuilder, KeyPackageIn, Rule, ValidationContext,
+//! };
+//!
+//! let crypto = RustCrypto::new();
+//! let suite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+//! let signer = RustCryptoSigner::generate(SignatureScheme::Ed25519).unwrap();
+//!
+//! // A client makes a key package and keeps the bundle (private keys).
+//! let bundle = KeyPackageBuilder::new()
+//!     .build(&crypto, suite, Credential::basic("alice"), &signer)
+//!     .unwrap();
+//! let published = bundle.key_package().encode().unwrap();
+//!
+//! // A delivery service validates what it receives. The clock is an input.
+//! let not_before = bundle.key_package().leaf_node().leaf_node_source.lifetime().unwrap().not_before;
+//! let ctx = ValidationContext::new(not_before + 60, &AcceptAnyCredential);
+//! let key_package = KeyPackageIn::decode(&published).unwrap().validate(&crypto, &ctx).unwrap();
+//! assert_eq!(key_package.reference(), bundle.reference());
+//!
+//! // One flipped byte in the signature: refused, and the rule is named.
+//! let mut tampered = published.clone();
+//! let last = tampered.len() - 1;
+//! tampered[last] ^= 1;
+//! let err = KeyPackageIn::decode(&tampered).unwrap().validate(&crypto, &ctx).unwrap_err();
+//! assert_eq!(err.rule(), Some(Rule::Signature));
+//! # }
+//! ```
 
 #![forbid(unsafe_code)]
 
