@@ -9,7 +9,8 @@
 //!   `capabilities.cipher_suites`, `.extensions`, `.proposals` and
 //!   `.credentials` (never `versions`). GREASE *extensions* are opt-in:
 //!   OpenMLS 0.9.2 refuses a GREASE type in `KeyPackage.extensions` even when
-//!   listed, and its earlier releases refuse GREASE leaf extensions too.
+//!   listed (in `KeyPackageIn::validate`), and a listed GREASE type in
+//!   `LeafNode.extensions` when it adds the member to a group.
 //! * The init key and the leaf encryption key are fresh and distinct; the
 //!   leaf is signed (`LeafNodeTBS`), then the key package (`KeyPackageTBS`),
 //!   each TBS encoded once, in one buffer that also yields the reference.
@@ -225,7 +226,8 @@ impl KeyPackageBuilder {
     }
 
     /// Adds a random GREASE extension (listed) to `LeafNode.extensions`.
-    /// Opt-in: OpenMLS releases before 0.9.2 refuse such key packages.
+    /// Opt-in: OpenMLS 0.9.2 validates such key packages but refuses to add
+    /// them to a group (docs/INTEROP.md).
     pub fn grease_leaf_extension(mut self) -> Self {
         self.grease_leaf_extension = true;
         self
