@@ -705,3 +705,35 @@ fn hundred_thousand_entry_lists_decode_in_linear_time() {
         });
     });
 }
+
+/// Writes the boundary key packages (extension data of each boundary length,
+/// in `KeyPackage.extensions` or in `LeafNode.extensions`; bare and as
+/// MLSMessage) to `fuzz/regressions/`, which the corpus replay reads and the
+/// fuzz campaign uses as seeds: inputs above 16 KiB that mutation alone would
+/// not reach (each under the campaign's `-max_len=20000`). Run by hand when
+/// the wire format changes: `cargo test -p keypackage-core --features ring
+/// --test hostile_input -- --ignored write_boundary_seeds`.
+#[test]
+#[ignore = "generator: writes fuzz/regressions/"]
+fn write_boundary_seeds() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions");
+    std::fs::create_dir_all(&dir).unwrap();
+    for_each_backend(|run| {
+        run(&mut |b| {
+            for len in BOUNDARIES {
+                let in_kp = KeyPackageBuilder::new()
+                    .key_package_extension(Extension::new(PRIVATE_TYPE, vec![0x5A; len]));
+                let in_leaf = KeyPackageBuilder::new()
+                    .leaf_extension(Extension::new(PRIVATE_TYPE, vec![0xA5; len]));
+                for (place, builder) in [("kp", in_kp), ("leaf", in_leaf)] {
+                    let bare = b.build(&builder, SUITE_1);
+                    assert!(bare.len() < 20_000);
+                    let message = [&[0x00, 0x01, 0x00, 0x05][..], &bare].concat();
+                    let name = format!("boundary_{place}_extension_{len}_{}", b.name());
+                    std::fs::write(dir.join(format!("{name}.bare")), &bare).unwrap();
+                    std::fs::write(dir.join(format!("{name}.message")), &message).unwrap();
+                }
+            }
+        });
+    });
+}
