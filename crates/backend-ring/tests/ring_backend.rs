@@ -345,7 +345,9 @@ fn out_of_range_signature_keys_are_refused() {
     );
     assert!(matches!(
         RingSigner::generate(SignatureScheme::Ed448),
-        Err(CryptoError::UnsupportedSignatureScheme(SignatureScheme::Ed448))
+        Err(CryptoError::UnsupportedSignatureScheme(
+            SignatureScheme::Ed448
+        ))
     ));
 }
 
