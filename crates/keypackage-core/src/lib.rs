@@ -51,6 +51,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod batch;
 pub mod builder;
 pub mod bundle;
 pub mod capabilities;
@@ -70,6 +71,7 @@ pub mod pool;
 pub mod rules;
 pub mod validate;
 
+pub use batch::{BatchOptions, validate_batch, validate_batch_with, validate_encoded_batch};
 pub use builder::{CreationError, KeyPackageBuilder};
 pub use bundle::{BundleError, KeyPackageBundle};
 pub use capabilities::Capabilities;

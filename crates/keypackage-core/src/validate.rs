@@ -593,7 +593,26 @@ impl KeyPackageIn {
         ctx: &ValidationContext<'_>,
     ) -> Result<KeyPackage, ValidationError> {
         let suite = self.check_before_signatures(crypto, ctx)?;
-        let (key, encoded, spans) = self.prepare_signatures(&suite)?;
+        // KP-SIG-KEY: parsed once, used for both signatures.
+        let key = suite
+            .verifying_key(&self.leaf_node.signature_key)
+            .map_err(ValidationError::SignatureKey)?;
+        self.check_signatures_and_finish(&suite, &key, ctx)
+    }
+
+    /// The rest of [`KeyPackageIn::validate`] once the suite is known, every
+    /// rule before the signatures holds and `key` is the parsed
+    /// `leaf_node.signature_key`: both signatures, the credential, the
+    /// reference. Batch validation shares this with single validation, so
+    /// the two cannot drift apart.
+    pub(crate) fn check_signatures_and_finish<S: CipherSuiteProvider>(
+        self,
+        suite: &S,
+        key: &S::VerifyingKey,
+        ctx: &ValidationContext<'_>,
+    ) -> Result<KeyPackage, ValidationError> {
+        // One encoding serves both signatures and the reference.
+        let (encoded, spans) = self.encode_with_spans().map_err(internal)?;
         let leaf_tbs = encoded
             .get(spans.leaf_start..spans.leaf_tbs_end)
             .ok_or_else(|| internal("span"))?;
@@ -603,8 +622,8 @@ impl KeyPackageIn {
 
         // KP-LEAF-SIG (§7.3): VerifyWithLabel(signature_key, "LeafNodeTBS", LeafNodeTBS).
         labeled::verify_with_label(
-            &suite,
-            &key,
+            suite,
+            key,
             LEAF_NODE_TBS_LABEL,
             leaf_tbs,
             self.leaf_node.signature.as_slice(),
@@ -612,15 +631,15 @@ impl KeyPackageIn {
         .map_err(|_| ValidationError::LeafSignature)?;
         // KP-SIG (§10.1): VerifyWithLabel(signature_key, "KeyPackageTBS", KeyPackageTBS).
         labeled::verify_with_label(
-            &suite,
-            &key,
+            suite,
+            key,
             KEY_PACKAGE_TBS_LABEL,
             tbs,
             self.signature.as_slice(),
         )
         .map_err(|_| ValidationError::Signature)?;
 
-        self.finish(&suite, ctx, &encoded)
+        self.finish(suite, ctx, &encoded)
     }
 
     /// Validates an `MLSMessage` carrying a key package: decoding (KP-DECODE),
@@ -693,19 +712,6 @@ impl KeyPackageIn {
             .validate_hpke_public_key(&self.leaf_node.encryption_key)
             .map_err(ValidationError::EncryptionKey)?;
         Ok(suite)
-    }
-
-    /// Parses the signature key (KP-SIG-KEY) and encodes the key package
-    /// once, locating both TBS structures in that one encoding.
-    pub(crate) fn prepare_signatures<S: CipherSuiteProvider>(
-        &self,
-        suite: &S,
-    ) -> Result<(S::VerifyingKey, Vec<u8>, crate::key_package::SignedSpans), ValidationError> {
-        let key = suite
-            .verifying_key(&self.leaf_node.signature_key)
-            .map_err(ValidationError::SignatureKey)?;
-        let (encoded, spans) = self.encode_with_spans().map_err(internal)?;
-        Ok((key, encoded, spans))
     }
 
     /// After the signatures: the credential validator (KP-CREDENTIAL), then
