@@ -138,3 +138,96 @@ fn every_accepted_vector_fails_once_its_message_changes() {
     }
     assert_eq!(checked, 43);
 }
+
+/// One `verify_batch` item of a parsed vector.
+fn item<'a, K>((v, key, _): &'a (&'a Vector, K, bool)) -> (&'a K, &'a [u8], &'a [u8]) {
+    (key, v.msg.as_slice(), v.sig.as_slice())
+}
+
+/// `verify_batch` against `verify_with` for one backend: every parsable
+/// vector alone, the accepted ones together, each refused one hidden in a
+/// batch of accepted ones, and every pair of the vectors whose `A` and `R`
+/// pass the policy's blocklist but whose signature holds only cofactored
+/// (flag `low_order_residue`): the residues a batch equation could cancel.
+fn batch_agrees_with_single<C: OpenMlsCrypto>(crypto: &C) -> (usize, usize, usize) {
+    let suite = crypto
+        .suite(Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519)
+        .unwrap();
+    let vectors = vectors();
+    // (vector, parsed key, single verdict) for every vector whose key parses.
+    let parsed: Vec<_> = vectors
+        .iter()
+        .filter_map(|v| {
+            let key = suite
+                .verifying_key(&SignaturePublicKey::new(v.key.clone()))
+                .ok()?;
+            let single = suite.verify_with(&key, &v.msg, &v.sig).is_ok();
+            Some((v, key, single))
+        })
+        .collect();
+
+    for p in &parsed {
+        let batch = suite.verify_batch(&[item(p)]).is_ok();
+        assert_eq!(
+            batch, p.2,
+            "#{} alone: batch {batch}, single {}",
+            p.0.number, p.2
+        );
+    }
+    let accepted: Vec<_> = parsed.iter().filter(|p| p.2).map(item).collect();
+    assert_eq!(accepted.len(), 43);
+    assert!(suite.verify_batch(&accepted).is_ok());
+    let refused: Vec<_> = parsed.iter().filter(|p| !p.2).collect();
+    for r in &refused {
+        let mut batch = accepted.clone();
+        batch.insert(batch.len() / 2, item(r));
+        assert!(
+            suite.verify_batch(&batch).is_err(),
+            "#{} hidden among the accepted vectors passes the batch",
+            r.0.number
+        );
+    }
+    let residues: Vec<_> = refused
+        .iter()
+        .filter(|r| {
+            r.0.flags.iter().any(|f| f == "low_order_residue")
+                && !r.0.flags.iter().any(|f| {
+                    [
+                        "low_order_A",
+                        "low_order_R",
+                        "non_canonical_A",
+                        "non_canonical_R",
+                    ]
+                    .contains(&f.as_str())
+                })
+        })
+        .collect();
+    let mut pairs = 0;
+    for (i, a) in residues.iter().enumerate() {
+        for b in residues.iter().skip(i) {
+            assert!(
+                suite.verify_batch(&[item(a), item(b)]).is_err(),
+                "#{} and #{} together pass the batch",
+                a.0.number,
+                b.0.number
+            );
+            pairs += 1;
+        }
+    }
+    (parsed.len(), residues.len(), pairs)
+}
+
+#[test]
+fn verify_batch_gives_the_single_verdicts_on_every_vector_under_both_backends() {
+    let ring = batch_agrees_with_single(&RingCrypto::new());
+    let rustcrypto = batch_agrees_with_single(&RustCrypto::default());
+    println!(
+        "verify_batch == verify_with: {} parsable keys of 914, {} cofactored-only \
+         vectors past the blocklist, {} pairs of them",
+        ring.0, ring.1, ring.2
+    );
+    assert_eq!(ring, rustcrypto);
+    // The flags predict 63 vectors whose A and R pass the blocklist while
+    // the signature holds only under the cofactored equation.
+    assert_eq!(ring.1, 63);
+}
