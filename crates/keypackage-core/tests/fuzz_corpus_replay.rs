@@ -335,3 +335,56 @@ fn both_backends_name_the_same_rule_for_every_corpus_input() {
         disagreements.join("\n")
     );
 }
+
+/// Batch validation (issue 9) gives single validation's verdict for every
+/// corpus input that decodes as a bare key package, including the fuzzer's
+/// near-misses: inputs are grouped by `not_before` (the validation time of
+/// the lenient context), so that most reach the signature-key memo.
+#[cfg(any(feature = "rustcrypto", feature = "ring"))]
+#[test]
+fn batch_validation_agrees_with_single_validation_on_the_corpus() {
+    use keypackage_core::{AcceptAnyCredential, BatchOptions, KeyPackageIn, ValidationContext};
+    let crypto = keypackage_core::DefaultCrypto::new();
+    let mut groups = BTreeMap::<u64, Vec<Vec<u8>>>::new();
+    for input in corpus().into_keys() {
+        if let Ok(kp) = KeyPackageIn::decode(&input) {
+            let now = kp
+                .leaf_node
+                .leaf_node_source
+                .lifetime()
+                .map_or(fuzz::NOW, |l| l.not_before);
+            groups.entry(now).or_default().push(input);
+        }
+    }
+    let accept = AcceptAnyCredential;
+    let mut compared = 0;
+    let mut accepted = 0;
+    for (now, inputs) in groups {
+        let ctx = ValidationContext::new(now, &accept)
+            .with_max_lifetime(None)
+            .with_refuse_listed_defaults(false);
+        let single: Vec<_> = inputs
+            .iter()
+            .map(|b| KeyPackageIn::decode(b).unwrap().validate(&crypto, &ctx))
+            .collect();
+        for options in [
+            BatchOptions::new().threads(1),
+            BatchOptions::new().threads(2).chunk_size(1),
+        ] {
+            let batch = keypackage_core::validate_encoded_batch(&inputs, &crypto, &ctx, options);
+            assert_eq!(batch.len(), single.len());
+            for (i, (b, s)) in batch.iter().zip(&single).enumerate() {
+                let same = match (b, s) {
+                    (Ok(b), Ok(s)) => b.reference() == s.reference(),
+                    (Err(b), Err(s)) => b.rule() == s.rule(),
+                    _ => false,
+                };
+                assert!(same, "input {i} at now = {now}: batch {b:?}, single {s:?}");
+            }
+        }
+        compared += single.len();
+        accepted += single.iter().filter(|r| r.is_ok()).count();
+    }
+    assert!(compared > 600, "{compared} inputs compared");
+    assert!(accepted > 300, "{accepted} inputs reached a valid verdict");
+}
