@@ -1203,10 +1203,8 @@ fn speed_prints_microseconds_and_the_core_count() {
     assert!(json["cores"].as_u64().unwrap() >= 1);
     assert_eq!(json["count"], 1000);
     assert_eq!(json["statistic"], "median");
-    assert!(
-        json.get("batch_validate_us").is_none(),
-        "no batch validation yet"
-    );
+    assert!(json["batch_validate_us"].as_f64().unwrap() > 0.0);
+    assert!(json["batch_threads"].as_u64().unwrap() >= 1);
     let run = env.run(&["speed", "-n", "3", "-c", "7", "-b", "ring"], b"");
     assert_eq!(run.code, 0, "{}", run.stderr);
     let text = run.stdout;
