@@ -81,8 +81,15 @@ fn status(field: &str) -> usize {
     kib * 1024
 }
 
+const INPUT_ENV: &str = "KEYPACKAGE_ALLOCATION_BOUND_INPUT";
+
+/// Where the parent writes the input of `family` (unique per parent
+/// process: several test runs may share the target directory).
 fn input_path(family: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("allocation_bound_{family}.bin"))
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "allocation_bound_{family}_{}.bin",
+        std::process::id()
+    ))
 }
 
 /// A key package made by the builder, valid, with the given changes and
@@ -215,7 +222,7 @@ fn child(family: &str) {
     // small valid key package, so it is not counted below.
     drop(decode_all("identity", &key_package_with(|_| {})));
 
-    let input = std::fs::read(input_path(family)).unwrap();
+    let input = std::fs::read(std::env::var(INPUT_ENV).unwrap()).unwrap();
     std::fs::write("/proc/self/clear_refs", "5").unwrap();
     let (rss0, vm0) = (status("VmRSS:"), status("VmSize:"));
     let decoded = std::hint::black_box(decode_all(family, std::hint::black_box(&input)));
@@ -231,10 +238,12 @@ fn child(family: &str) {
 
 fn measure(family: &str, test: &str) -> Measured {
     let input = hostile(family);
-    std::fs::write(input_path(family), &input).unwrap();
+    let path = input_path(family);
+    std::fs::write(&path, &input).unwrap();
     let out = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", test, "--test-threads=1", "--nocapture"])
         .env(CHILD_ENV, family)
+        .env(INPUT_ENV, &path)
         // One glibc arena: no 64 MiB per-thread heap reservations to blur
         // the address-space measure.
         .env("MALLOC_ARENA_MAX", "1")
@@ -258,7 +267,7 @@ fn measure(family: &str, test: &str) -> Measured {
             .parse()
             .unwrap()
     };
-    let _ = std::fs::remove_file(input_path(family));
+    let _ = std::fs::remove_file(&path);
     Measured {
         input: field("input"),
         rss: field("rss"),
