@@ -298,9 +298,9 @@ impl KeyPackageBuilder {
         let mut kp = KeyPackageIn {
             version: ProtocolVersion::MLS10,
             cipher_suite,
-            init_key: init.public.clone(),
+            init_key: init.public,
             leaf_node: LeafNode {
-                encryption_key: encryption.public.clone(),
+                encryption_key: encryption.public,
                 signature_key: signer.public_key().clone(),
                 credential,
                 capabilities,
