@@ -106,6 +106,15 @@ fn ed25519_decision(c: &mut Criterion) {
         })
     });
     let point = CompressedEdwardsY(key_bytes).decompress().unwrap();
+    // The last step of a verification: R' back to bytes (one inversion),
+    // alone or 64 at a time with one batch inversion.
+    group.bench_function("compress", |b| b.iter(|| black_box(&point).compress()));
+    let points: Vec<EdwardsPoint> = set.keys.iter().map(|k| k.to_edwards()).collect();
+    group.throughput(Throughput::Elements(64));
+    group.bench_function("compress_batch_64", |b| {
+        b.iter(|| EdwardsPoint::compress_batch_alloc(black_box(&points)))
+    });
+    group.throughput(Throughput::Elements(1));
     group.bench_function("torsion_check_ct", |b| {
         b.iter(|| assert!(black_box(&point).is_torsion_free()))
     });

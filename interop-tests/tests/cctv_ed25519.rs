@@ -144,7 +144,8 @@ fn item<'a, K>((v, key, _): &'a (&'a Vector, K, bool)) -> (&'a K, &'a [u8], &'a 
     (key, v.msg.as_slice(), v.sig.as_slice())
 }
 
-/// `verify_batch` against `verify_with` for one backend: every parsable
+/// `verify_each` and `verify_batch` against `verify_with` for one backend:
+/// `verify_each` over all parsable vectors at once; `verify_batch` on every parsable
 /// vector alone, the accepted ones together, each refused one hidden in a
 /// batch of accepted ones, and every pair of the vectors whose `A` and `R`
 /// pass the policy's blocklist but whose signature holds only cofactored
@@ -165,6 +166,15 @@ fn batch_agrees_with_single<C: OpenMlsCrypto>(crypto: &C) -> (usize, usize, usiz
             Some((v, key, single))
         })
         .collect();
+
+    // verify_each: all parsable vectors in one call, forwards and backwards.
+    let mut all: Vec<_> = parsed.iter().map(item).collect();
+    let single: Vec<bool> = parsed.iter().map(|p| p.2).collect();
+    let each: Vec<bool> = suite.verify_each(&all).iter().map(Result::is_ok).collect();
+    assert_eq!(each, single, "verify_each differs from verify_with");
+    all.reverse();
+    let each: Vec<bool> = suite.verify_each(&all).iter().map(Result::is_ok).collect();
+    assert!(each.iter().eq(single.iter().rev()), "verify_each, reversed");
 
     for p in &parsed {
         let batch = suite.verify_batch(&[item(p)]).is_ok();
@@ -218,7 +228,7 @@ fn batch_agrees_with_single<C: OpenMlsCrypto>(crypto: &C) -> (usize, usize, usiz
 }
 
 #[test]
-fn verify_batch_gives_the_single_verdicts_on_every_vector_under_both_backends() {
+fn verify_each_and_verify_batch_give_the_single_verdicts_on_every_vector_under_both_backends() {
     let ring = batch_agrees_with_single(&RingCrypto::new());
     let rustcrypto = batch_agrees_with_single(&RustCrypto::default());
     println!(

@@ -4,7 +4,7 @@
 use keypackage_traits::{
     CipherSuiteProvider, Ciphersuite, CryptoError, HpkeCiphertext, HpkeKeyPair, HpkePrivateKey,
     HpkePublicKey, KemAlgorithm, OpenMlsCrypto, Secret, SignatureKeyPair, SignaturePrivateKey,
-    SignaturePublicKey, SuiteInfo, codec::VarBytes,
+    SignaturePublicKey, SignatureScheme, SuiteInfo, codec::VarBytes,
 };
 use rand::rngs::SysRng;
 
@@ -227,6 +227,35 @@ impl CipherSuiteProvider for RustCryptoSuite {
             });
         }
         key.verify(message, signature)
+    }
+
+    /// Ed25519 keys go through [`crate::signature::ed25519_verify_each`]
+    /// (one field inversion shared by all items, each verdict exactly
+    /// `verify_with`'s); every other item through `verify_with`.
+    fn verify_each(
+        &self,
+        items: &[(&RustCryptoVerifyingKey, &[u8], &[u8])],
+    ) -> Vec<Result<(), CryptoError>> {
+        let mut verdicts = Vec::with_capacity(items.len());
+        let mut ed25519 = Vec::new();
+        let mut ed25519_at = Vec::new();
+        for (i, (key, message, signature)) in items.iter().enumerate() {
+            match key.ed25519() {
+                Some(ed) if self.info.signature == SignatureScheme::Ed25519 => {
+                    ed25519.push((ed, *message, *signature));
+                    ed25519_at.push(i);
+                    verdicts.push(Err(CryptoError::InvalidSignature));
+                }
+                _ => verdicts.push(self.verify_with(key, message, signature)),
+            }
+        }
+        let shared = crate::signature::ed25519_verify_each(&ed25519);
+        for (i, verdict) in ed25519_at.into_iter().zip(shared) {
+            if let Some(slot) = verdicts.get_mut(i) {
+                *slot = verdict;
+            }
+        }
+        verdicts
     }
 
     fn random_bytes(&self, out: &mut [u8]) -> Result<(), CryptoError> {

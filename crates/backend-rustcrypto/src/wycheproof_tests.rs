@@ -154,14 +154,38 @@ type SignatureGroup = (Vec<u8>, Vec<SignatureCase>);
 fn signatures(family: &'static str, suite_value: u16, groups: Vec<SignatureGroup>) {
     let s = suite(suite_value);
     let mut tally = Tally::new(family);
-    for (public, tests) in groups {
-        let public = SignaturePublicKey::new(public);
+    for (public, tests) in &groups {
+        let public = SignaturePublicKey::new(public.clone());
         for (tc_id, result, message, signature) in tests {
-            let outcome = verdict(&s.verify(&public, &message, &signature));
-            tally.record(tc_id, result, outcome, false);
+            let outcome = verdict(&s.verify(&public, message, signature));
+            tally.record(*tc_id, *result, outcome, false);
         }
     }
     tally.finish();
+    verify_each_agrees(&s, &groups);
+}
+
+/// `verify_each` over every case whose key parses, in one call, gives each
+/// case `verify_with`'s verdict.
+fn verify_each_agrees(s: &crate::RustCryptoSuite, groups: &[SignatureGroup]) {
+    let keys: Vec<_> = groups
+        .iter()
+        .map(|(public, _)| s.verifying_key(&SignaturePublicKey::new(public.clone())))
+        .collect();
+    let mut items = Vec::new();
+    for (key, (_, tests)) in keys.iter().zip(groups) {
+        if let Ok(key) = key {
+            for (_, _, message, signature) in tests {
+                items.push((key, message.as_slice(), signature.as_slice()));
+            }
+        }
+    }
+    let single: Vec<_> = items
+        .iter()
+        .map(|(key, message, signature)| s.verify_with(key, message, signature))
+        .collect();
+    assert!(!items.is_empty());
+    assert_eq!(s.verify_each(&items), single);
 }
 
 #[test]

@@ -2,8 +2,28 @@
 //! delivery service that validates uploads in bulk.
 //!
 //! The verdict for each item is exactly the one [`KeyPackageIn::validate`]
-//! gives: the batch runs the same rule checks in the same order (it shares
-//! the code), only spread over threads. Results come back in input order.
+//! gives: the batch runs the same steps in the same order per item, with
+//! the same code. Results come back in input order.
+//!
+//! Workers take `chunk_size` items at a time from a shared queue. For each
+//! item of a chunk: the rules before the signatures, the signature key
+//! (KP-SIG-KEY), the one encoding; then the signatures of all the chunk's
+//! key packages of one suite go to the backend in one
+//! [`CipherSuiteProvider::verify_each`] call; then, item by item, KP-LEAF-SIG,
+//! KP-SIG, the credential and the reference.
+//!
+//! # What the batch saves besides parallelism
+//!
+//! * `verify_each` returns one verdict per signature, each exactly
+//!   `verify_with`'s. The RustCrypto backend shares the one field inversion
+//!   per Ed25519 verification (turning the recomputed `R` into bytes) over
+//!   the whole chunk, about a tenth of a verification; ring's verification
+//!   is a closed box, so that backend verifies one by one.
+//! * Each worker remembers the signature keys it parsed: key packages
+//!   uploaded together share their client's key, and parsing an Ed25519
+//!   key decompresses a point. Parsing is a pure function of (suite, bytes),
+//!   so the memo cannot change a verdict; a key that fails to parse fails
+//!   alike for every item that carries it.
 //!
 //! # Why Ed25519 batch verification is not used
 //!
@@ -17,32 +37,23 @@
 //! invalid signature is a small-order point, and the residues of several
 //! items can cancel in the combination (with probability at least 1/2 for
 //! each choice of weights), so a batch can accept what single verification
-//! refuses. Batch and single verdicts agree only when every `A` and `R` is
-//! checked to lie in the prime-order subgroup, `[L]P = 0`: a scalar
-//! multiplication per point. Measured on the 2-core reference machine
-//! (`BENCHMARKS.md`): one Ed25519 verification 30.5 µs, batch verification
-//! of 64 16.9 µs per signature, one torsion check 24.6 µs (variable time),
-//! so an agreeing batch costs 67.8 µs per signature, more than twice single
-//! verification. The batch therefore parallelises single verification
-//! instead, and [`CipherSuiteProvider::verify_batch`] keeps its
-//! one-by-one default in both backends.
-//!
-//! # What the batch saves besides parallelism
-//!
-//! Each worker remembers the last parsed signature key (KP-SIG-KEY): key
-//! packages uploaded together usually share their client's signature key,
-//! and parsing an Ed25519 key decompresses a point. Parsing is a pure
-//! function of the suite and the key bytes, so reusing the result of the
-//! same (suite, bytes) cannot change a verdict; a key that fails to parse
-//! fails the same way for every item that carries it.
+//! refuses: ed25519-dalek's `verify_batch` accepts 9 of the 63 CCTV
+//! vectors that pass the blocklist but not the cofactorless equation, and
+//! 233 of their pairs. Batch and single verdicts agree only when every `A`
+//! and `R` is checked to lie in the prime-order subgroup (`[L]P = 0`), a
+//! scalar multiplication per point. Measured on the 2-core reference
+//! machine (`BENCHMARKS.md`): one verification about 31 µs, batch
+//! verification of 64 about 15-17 µs per signature, one torsion check about
+//! 23-25 µs, so an agreeing batch costs about 65 µs per signature, twice
+//! single verification. [`CipherSuiteProvider::verify_batch`] therefore keeps
+//! its one-by-one default in both backends.
 //!
 //! # Memory
 //!
-//! Workers take `chunk_size` items at a time from a shared queue; each item
-//! is encoded, verified and dropped (or kept as its result) before the
-//! next, so besides the inputs and the results only one encoding per thread
-//! is alive. Validating 10,000 suite-1 key packages from their encodings
-//! peaks well under 64 MiB (`BENCHMARKS.md`, `examples/batch_memory.rs`).
+//! Besides the inputs and the results, a worker holds one chunk's encodings
+//! and `SignContent` messages at a time. Validating 10,000 suite-1 key
+//! packages from their encodings peaks under 20 MiB resident
+//! (`BENCHMARKS.md`, `examples/batch_memory.rs` in the benches crate).
 
 use std::num::NonZeroUsize;
 use std::sync::{Mutex, PoisonError};
@@ -52,7 +63,7 @@ use keypackage_traits::{
 };
 
 use crate::key_package::{KeyPackage, KeyPackageIn};
-use crate::validate::{ValidationContext, ValidationError};
+use crate::validate::{SignedContent, ValidationContext, ValidationError};
 
 /// Items a worker takes from the queue at a time (the default).
 pub const DEFAULT_CHUNK_SIZE: usize = 64;
@@ -154,7 +165,9 @@ pub fn validate_batch_with<C: OpenMlsCrypto>(
         items.into_iter(),
         threads,
         options.chunk_size.get(),
-        |kp, memo: &mut KeyMemo<C::Suite>| validate_one(kp, crypto, ctx, memo),
+        |chunk: Vec<KeyPackageIn>, memo: &mut KeyMemo<C::Suite>| {
+            validate_chunk(chunk.into_iter().map(Ok).collect(), crypto, ctx, memo)
+        },
     )
 }
 
@@ -177,16 +190,20 @@ where
         encoded.iter(),
         threads,
         options.chunk_size.get(),
-        |bytes: &B, memo: &mut KeyMemo<C::Suite>| {
-            let kp = KeyPackageIn::decode(bytes.as_ref())?;
-            validate_one(kp, crypto, ctx, memo)
+        |chunk: Vec<&B>, memo: &mut KeyMemo<C::Suite>| {
+            let decoded = chunk
+                .into_iter()
+                .map(|bytes| KeyPackageIn::decode(bytes.as_ref()).map_err(ValidationError::from))
+                .collect();
+            validate_chunk(decoded, crypto, ctx, memo)
         },
     )
 }
 
-/// The last signature key a worker parsed, by suite and bytes.
+/// Signature keys a worker parsed, by suite and bytes: those of the current
+/// chunk, and the last one of the previous chunk.
 struct KeyMemo<S: CipherSuiteProvider> {
-    last: Option<(
+    keys: Vec<(
         Ciphersuite,
         SignaturePublicKey,
         Result<S::VerifyingKey, CryptoError>,
@@ -195,42 +212,155 @@ struct KeyMemo<S: CipherSuiteProvider> {
 
 impl<S: CipherSuiteProvider> Default for KeyMemo<S> {
     fn default() -> Self {
-        Self { last: None }
+        Self { keys: Vec::new() }
     }
 }
 
-/// [`KeyPackageIn::validate`], with the signature key parsed through the
-/// worker's memo. The steps and their order are those of `validate`.
-fn validate_one<C: OpenMlsCrypto>(
-    kp: KeyPackageIn,
+impl<S: CipherSuiteProvider> KeyMemo<S> {
+    /// Keeps only the last key (a client's upload may straddle chunks).
+    fn start_chunk(&mut self) {
+        if let Some(last) = self.keys.pop() {
+            self.keys.clear();
+            self.keys.push(last);
+        }
+    }
+
+    /// KP-SIG-KEY as `validate` decides it, parsing only when the key or
+    /// the suite differs from the previous item's. The index of the key.
+    fn parse(&mut self, suite: &S, kp: &KeyPackageIn) -> Result<usize, ValidationError> {
+        let public = &kp.leaf_node.signature_key;
+        let hit = matches!(self.keys.last(), Some((cs, key, _)) if *cs == kp.cipher_suite && key == public);
+        if !hit {
+            self.keys
+                .push((kp.cipher_suite, public.clone(), suite.verifying_key(public)));
+        }
+        let index = self.keys.len().saturating_sub(1);
+        match self.keys.get(index) {
+            Some((_, _, Ok(_))) => Ok(index),
+            Some((_, _, Err(e))) => Err(ValidationError::SignatureKey(e.clone())),
+            None => Err(ValidationError::Internal("key memo is empty".into())),
+        }
+    }
+}
+
+/// Where an item of a chunk stands.
+enum Stage<S: CipherSuiteProvider> {
+    /// Decided before its signatures.
+    Done(Result<KeyPackage, ValidationError>),
+    /// Every rule before the signatures holds; the signatures wait for the
+    /// chunk's `verify_each`.
+    Signed {
+        kp: KeyPackageIn,
+        suite: S,
+        key: usize,
+        content: SignedContent,
+    },
+}
+
+/// [`KeyPackageIn::validate`] for every item of a chunk, in the same steps:
+/// the rules before the signatures and the signature key (through the
+/// memo), then the signatures of all the chunk's key packages of one suite
+/// in one [`CipherSuiteProvider::verify_each`] call, then, item by item in
+/// order, the two signature verdicts, the credential and the reference.
+fn validate_chunk<C: OpenMlsCrypto>(
+    items: Vec<Result<KeyPackageIn, ValidationError>>,
     crypto: &C,
     ctx: &ValidationContext<'_>,
     memo: &mut KeyMemo<C::Suite>,
-) -> Result<KeyPackage, ValidationError> {
-    let suite = kp.check_before_signatures(crypto, ctx)?;
-    let public = &kp.leaf_node.signature_key;
-    let hit = matches!(&memo.last, Some((cs, key, _)) if *cs == kp.cipher_suite && key == public);
-    if !hit {
-        memo.last = Some((kp.cipher_suite, public.clone(), suite.verifying_key(public)));
+) -> Vec<Result<KeyPackage, ValidationError>> {
+    memo.start_chunk();
+    let stages: Vec<Stage<C::Suite>> = items
+        .into_iter()
+        .map(|item| {
+            let prepared = item.and_then(|kp| {
+                let suite = kp.check_before_signatures(crypto, ctx)?;
+                let key = memo.parse(&suite, &kp)?;
+                let content = kp.signed_content()?;
+                Ok((kp, suite, key, content))
+            });
+            match prepared {
+                Ok((kp, suite, key, content)) => Stage::Signed {
+                    kp,
+                    suite,
+                    key,
+                    content,
+                },
+                Err(e) => Stage::Done(Err(e)),
+            }
+        })
+        .collect();
+
+    // The signatures, one verify_each per suite present in the chunk.
+    let mut verdicts: Vec<Option<Vec<Result<(), CryptoError>>>> = vec![None; stages.len()];
+    let mut suites: Vec<Ciphersuite> = Vec::new();
+    for stage in &stages {
+        if let Stage::Signed { kp, .. } = stage
+            && !suites.contains(&kp.cipher_suite)
+        {
+            suites.push(kp.cipher_suite);
+        }
     }
-    // KP-SIG-KEY, as `validate` decides it.
-    let key = match &memo.last {
-        Some((_, _, Ok(key))) => key,
-        Some((_, _, Err(e))) => return Err(ValidationError::SignatureKey(e.clone())),
-        None => return Err(ValidationError::Internal("key memo is empty".into())),
-    };
-    kp.check_signatures_and_finish(&suite, key, ctx)
+    for cipher_suite in suites {
+        let mut items = Vec::new();
+        let mut spans = Vec::new();
+        let mut provider = None;
+        for (i, stage) in stages.iter().enumerate() {
+            let Stage::Signed {
+                kp,
+                suite,
+                key,
+                content,
+            } = stage
+            else {
+                continue;
+            };
+            let Some((_, _, Ok(key))) = memo.keys.get(*key) else {
+                continue;
+            };
+            if kp.cipher_suite != cipher_suite {
+                continue;
+            }
+            let start = items.len();
+            content.push_items(kp, key, &mut items);
+            spans.push((i, start, items.len()));
+            provider = Some(suite);
+        }
+        let Some(provider) = provider else {
+            continue;
+        };
+        let results = provider.verify_each(&items);
+        for (i, start, end) in spans {
+            if let Some(slot) = verdicts.get_mut(i) {
+                *slot = results.get(start..end).map(<[_]>::to_vec);
+            }
+        }
+    }
+
+    stages
+        .into_iter()
+        .zip(verdicts)
+        .map(|(stage, verdicts)| match stage {
+            Stage::Done(result) => result,
+            Stage::Signed {
+                kp, suite, content, ..
+            } => {
+                content.judge(verdicts.as_deref().unwrap_or(&[]))?;
+                kp.finish(&suite, ctx, &content.encoded)
+            }
+        })
+        .collect()
 }
 
 /// Runs `work` over `inputs` on `threads` threads, `chunk` items at a time,
-/// each thread with its own `M`; returns the outputs in input order.
+/// each thread with its own `M`; returns the outputs in input order. `work`
+/// returns one output per input of its chunk.
 fn run<I, T, R, M, F>(inputs: I, threads: usize, chunk: usize, work: F) -> Vec<R>
 where
     I: Iterator<Item = T> + Send,
     T: Send,
     R: Send,
     M: Default,
-    F: Fn(T, &mut M) -> R + Sync,
+    F: Fn(Vec<T>, &mut M) -> Vec<R> + Sync,
 {
     let queue = Mutex::new(inputs.enumerate());
     // One worker: take chunks until the queue is empty; the chunks it did,
@@ -246,11 +376,8 @@ where
             let Some(&(first, _)) = taken.first() else {
                 break;
             };
-            let outputs = taken
-                .into_iter()
-                .map(|(_, input)| work(input, &mut memo))
-                .collect();
-            done.push((first, outputs));
+            let inputs = taken.into_iter().map(|(_, input)| input).collect();
+            done.push((first, work(inputs, &mut memo)));
         }
         done
     };
@@ -294,16 +421,16 @@ mod tests {
                     inputs.iter().copied(),
                     threads,
                     chunk,
-                    |x, seen: &mut u32| {
+                    |xs: Vec<u32>, seen: &mut u32| {
                         *seen += 1;
-                        x * 2
+                        xs.into_iter().map(|x| x * 2).collect()
                     },
                 );
                 let expected: Vec<u32> = inputs.iter().map(|x| x * 2).collect();
                 assert_eq!(out, expected, "threads {threads}, chunk {chunk}");
             }
         }
-        let empty: Vec<u32> = run(std::iter::empty(), 4, 64, |x: u32, _: &mut ()| x);
+        let empty: Vec<u32> = run(std::iter::empty(), 4, 64, |xs: Vec<u32>, _: &mut ()| xs);
         assert!(empty.is_empty());
     }
 

@@ -583,6 +583,50 @@ fn internal(e: impl fmt::Display) -> ValidationError {
     ValidationError::Internal(e.to_string())
 }
 
+/// A key package's one encoding and what its two signatures cover.
+pub(crate) struct SignedContent {
+    /// The full encoding, for the reference.
+    pub(crate) encoded: Vec<u8>,
+    /// `SignContent("LeafNodeTBS", LeafNodeTBS)`.
+    leaf: Vec<u8>,
+    /// `SignContent("KeyPackageTBS", KeyPackageTBS)`, `None` when the TBS is
+    /// too long to be signed.
+    key_package: Option<Vec<u8>>,
+}
+
+impl SignedContent {
+    /// Appends the [`CipherSuiteProvider::verify_each`] items of `kp`'s
+    /// signatures under `key`: the leaf's, then the key package's.
+    pub(crate) fn push_items<'a, K>(
+        &'a self,
+        kp: &'a KeyPackageIn,
+        key: &'a K,
+        items: &mut Vec<(&'a K, &'a [u8], &'a [u8])>,
+    ) {
+        items.push((key, &self.leaf, kp.leaf_node.signature.as_slice()));
+        if let Some(content) = &self.key_package {
+            items.push((key, content, kp.signature.as_slice()));
+        }
+    }
+
+    /// KP-LEAF-SIG (§7.3), then KP-SIG (§10.1), from the verdicts of the
+    /// items [`SignedContent::push_items`] appended, in that order.
+    pub(crate) fn judge(
+        &self,
+        verdicts: &[Result<(), CryptoError>],
+    ) -> Result<(), ValidationError> {
+        // VerifyWithLabel(signature_key, "LeafNodeTBS", LeafNodeTBS).
+        if !matches!(verdicts.first(), Some(Ok(()))) {
+            return Err(ValidationError::LeafSignature);
+        }
+        // VerifyWithLabel(signature_key, "KeyPackageTBS", KeyPackageTBS).
+        if self.key_package.is_none() || !matches!(verdicts.get(1), Some(Ok(()))) {
+            return Err(ValidationError::Signature);
+        }
+        Ok(())
+    }
+}
+
 impl KeyPackageIn {
     /// Validates the key package under `ctx` with `crypto`, yielding the
     /// trusted [`KeyPackage`] and its reference. See the module docs for
@@ -603,15 +647,27 @@ impl KeyPackageIn {
     /// The rest of [`KeyPackageIn::validate`] once the suite is known, every
     /// rule before the signatures holds and `key` is the parsed
     /// `leaf_node.signature_key`: both signatures, the credential, the
-    /// reference. Batch validation shares this with single validation, so
-    /// the two cannot drift apart.
+    /// reference. Batch validation runs the same three steps
+    /// ([`KeyPackageIn::signed_content`], [`SignedContent::judge`],
+    /// `finish`), with the signatures of many key packages in one
+    /// [`CipherSuiteProvider::verify_each`] call.
     pub(crate) fn check_signatures_and_finish<S: CipherSuiteProvider>(
         self,
         suite: &S,
         key: &S::VerifyingKey,
         ctx: &ValidationContext<'_>,
     ) -> Result<KeyPackage, ValidationError> {
-        // One encoding serves both signatures and the reference.
+        let signed = self.signed_content()?;
+        let mut items = Vec::with_capacity(2);
+        signed.push_items(&self, key, &mut items);
+        let verdicts = suite.verify_each(&items);
+        signed.judge(&verdicts)?;
+        self.finish(suite, ctx, &signed.encoded)
+    }
+
+    /// Encodes the key package once and builds from that encoding the
+    /// `SignContent` of both signatures.
+    pub(crate) fn signed_content(&self) -> Result<SignedContent, ValidationError> {
         let (encoded, spans) = self.encode_with_spans().map_err(internal)?;
         let leaf_tbs = encoded
             .get(spans.leaf_start..spans.leaf_tbs_end)
@@ -619,27 +675,16 @@ impl KeyPackageIn {
         let tbs = encoded
             .get(..spans.tbs_end)
             .ok_or_else(|| internal("span"))?;
-
-        // KP-LEAF-SIG (§7.3): VerifyWithLabel(signature_key, "LeafNodeTBS", LeafNodeTBS).
-        labeled::verify_with_label(
-            suite,
-            key,
-            LEAF_NODE_TBS_LABEL,
-            leaf_tbs,
-            self.leaf_node.signature.as_slice(),
-        )
-        .map_err(|_| ValidationError::LeafSignature)?;
-        // KP-SIG (§10.1): VerifyWithLabel(signature_key, "KeyPackageTBS", KeyPackageTBS).
-        labeled::verify_with_label(
-            suite,
-            key,
-            KEY_PACKAGE_TBS_LABEL,
-            tbs,
-            self.signature.as_slice(),
-        )
-        .map_err(|_| ValidationError::Signature)?;
-
-        self.finish(suite, ctx, &encoded)
+        // A TBS too long for a SignContent cannot be signed: its signature
+        // does not verify (KP-LEAF-SIG, or KP-SIG after the leaf verdict).
+        let leaf = labeled::sign_content(LEAF_NODE_TBS_LABEL, leaf_tbs)
+            .map_err(|_| ValidationError::LeafSignature)?;
+        let key_package = labeled::sign_content(KEY_PACKAGE_TBS_LABEL, tbs).ok();
+        Ok(SignedContent {
+            encoded,
+            leaf,
+            key_package,
+        })
     }
 
     /// Validates an `MLSMessage` carrying a key package: decoding (KP-DECODE),

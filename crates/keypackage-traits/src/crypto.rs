@@ -279,6 +279,26 @@ pub trait CipherSuiteProvider: Send + Sync + Clone + fmt::Debug {
             .try_for_each(|(key, message, signature)| self.verify_with(key, message, signature))
     }
 
+    /// Verifies each `(key, message, signature)` on its own: element `i` of
+    /// the result is exactly what [`CipherSuiteProvider::verify_with`] gives
+    /// for item `i`, whatever the other items are.
+    ///
+    /// This is not batch verification. A backend may share work between
+    /// items only where each item's own equation stays intact (the
+    /// RustCrypto backend turns all the recomputed Ed25519 `R` points back
+    /// into bytes with one shared field inversion); a random linear
+    /// combination of the equations does not qualify, since under a
+    /// cofactorless policy it can accept a set with an invalid member.
+    fn verify_each(
+        &self,
+        items: &[(&Self::VerifyingKey, &[u8], &[u8])],
+    ) -> Vec<Result<(), CryptoError>> {
+        items
+            .iter()
+            .map(|(key, message, signature)| self.verify_with(key, message, signature))
+            .collect()
+    }
+
     /// Fills `out` from a cryptographically secure random source.
     fn random_bytes(&self, out: &mut [u8]) -> Result<(), CryptoError>;
 }

@@ -523,6 +523,31 @@ fn signatures<S: CipherSuiteProvider>(ctx: &Ctx, s: &S) {
         s.verify_batch(&[(&key, &m1, &s1), (&key, &m2, &s1)]),
         "verify_batch with one bad signature",
     );
+    // verify_each: one verdict per item, each verify_with's, whatever its
+    // neighbours (good, bad, another key, malformed) are.
+    let flipped = flip(&s2, 0);
+    let short = &s2[..s2.len() - 1];
+    let items: [(&S::VerifyingKey, &[u8], &[u8]); 7] = [
+        (&key, &m1, &s1),
+        (&key, &m2, &s1),
+        (&key, &m2, &s2),
+        (&other_key, &m2, &s2),
+        (&key, &m2, &flipped),
+        (&key, &m2, short),
+        (&key, &m1, &s1),
+    ];
+    let each = s.verify_each(&items);
+    let single: Vec<_> = items
+        .iter()
+        .map(|(k, m, sig)| s.verify_with(k, m, sig))
+        .collect();
+    ctx.check(each == single, "verify_each differs from verify_with");
+    ctx.check(
+        each.iter().map(Result::is_ok).collect::<Vec<_>>()
+            == [true, false, true, false, false, false, true],
+        "verify_each verdicts",
+    );
+    ctx.check(s.verify_each(&[]).is_empty(), "verify_each of nothing");
 }
 
 /// RFC 8032 §7.1 tests 1–3: secret key, public key, message, signature.
