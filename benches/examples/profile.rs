@@ -9,7 +9,11 @@
 //! ```
 //!
 //! Arguments: backend (`rustcrypto` | `ring`), suite number, operation
-//! (`create` | `validate` | `bound-create` | `bound-validate`), count.
+//! (`create` | `validate` | `bound-create` | `bound-validate` |
+//! `set-one-by-one` | `set-batch`), count. The `set-*` operations validate
+//! `count` key packages of `count / 10` signers, one by one or with the
+//! batch API on one thread, inside `measured`: add
+//! `--toggle-collect='*measured*'` to count only the validation.
 
 use std::process::ExitCode;
 
@@ -60,9 +64,42 @@ fn run<C: OpenMlsCrypto>(
                 }
             }
         }
+        "set-one-by-one" | "set-batch" => {
+            let encoded =
+                keypackage_benches::key_package_set(&fixture.crypto, suite, n.div_ceil(10), 10)?;
+            let items = keypackage_benches::decode_all(&encoded)?;
+            let valid = measured(items, &fixture.crypto, &ctx, op == "set-batch");
+            if valid != encoded.len() {
+                return Err("a key package of the set was refused".into());
+            }
+        }
         _ => return Err(format!("unknown operation {op}").into()),
     }
     Ok(())
+}
+
+/// The validation of a set, alone (for callgrind's `--toggle-collect`).
+#[inline(never)]
+fn measured<C: OpenMlsCrypto>(
+    items: Vec<keypackage_core::KeyPackageIn>,
+    crypto: &C,
+    ctx: &ValidationContext<'_>,
+    batch: bool,
+) -> usize {
+    let verdicts: Vec<_> = if batch {
+        keypackage_core::batch::validate_batch_with(
+            items,
+            crypto,
+            ctx,
+            keypackage_core::batch::BatchOptions::new().threads(1),
+        )
+    } else {
+        items
+            .into_iter()
+            .map(|kp| kp.validate(crypto, ctx))
+            .collect()
+    };
+    verdicts.iter().filter(|v| v.is_ok()).count()
 }
 
 fn main() -> ExitCode {
