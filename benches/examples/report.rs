@@ -133,11 +133,7 @@ fn main() -> ExitCode {
         println!("| measurement | µs |");
         println!("|---|---|");
         for (name, ns) in e {
-            let per = if name.contains("_64") {
-                ns / 64.0
-            } else {
-                *ns
-            };
+            let per = if name.contains("_64") { ns / 64.0 } else { *ns };
             println!("| {name} | {} |", us(Some(per)));
         }
     }
