@@ -1,4 +1,4 @@
-//! The builder is correct by construction (DESIGN.md principle 8), refuses
+//! The builder is correct by construction (docs/DESIGN.md §3 P8), refuses
 //! impossible input with typed errors, and its bundles round-trip through
 //! the storage encoding. Under both backends.
 #![allow(
@@ -181,6 +181,22 @@ fn impossible_input_is_refused<C: OpenMlsCrypto>(crypto: &C) {
         inverted.build(crypto, SUITE1, cred(), &ed),
         Err(CreationError::InvalidLifetime)
     ));
+    // KP-MAX-LIFETIME: the builder refuses what default validation refuses,
+    // one second over the maximum, unless the caller lifts the cap.
+    let max = keypackage_core::validate::DEFAULT_MAX_LIFETIME;
+    let too_long = KeyPackageBuilder::new().lifetime(Lifetime::new(1_000, 1_000 + max + 1));
+    assert!(matches!(
+        too_long.build(crypto, SUITE1, cred(), &ed),
+        Err(CreationError::LifetimeTooLong { duration, max: m }) if duration == max + 1 && m == max
+    ));
+    let at_max = KeyPackageBuilder::new().lifetime(Lifetime::new(1_000, 1_000 + max));
+    assert!(at_max.build(crypto, SUITE1, cred(), &ed).is_ok());
+    assert!(
+        too_long
+            .max_lifetime(None)
+            .build(crypto, SUITE1, cred(), &ed)
+            .is_ok()
+    );
 }
 
 fn bundle_round_trip<C: OpenMlsCrypto>(crypto: &C) {

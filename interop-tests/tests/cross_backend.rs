@@ -247,7 +247,7 @@ fn symmetric_primitives_agree() {
 }
 
 /// Malformed keys and encapsulations: both backends give the same
-/// accept/refuse answer (DESIGN.md principle 7).
+/// accept/refuse answer (docs/DESIGN.md §3 P7).
 #[test]
 fn both_backends_refuse_the_same_malformed_inputs() {
     let (a, b) = (ring(), rustcrypto());

@@ -1,4 +1,4 @@
-//! One negative test per validation rule (DESIGN.md table), under both
+//! One negative test per validation rule (docs/DESIGN.md §4), under both
 //! backends: each test changes one field of a key package our builder made,
 //! signs it again with the right key (so that the change, not a broken
 //! signature, is judged), and asserts the exact rule.
@@ -165,7 +165,7 @@ fn bad_hpke_keys(good: &HpkePublicKey) -> Vec<HpkePublicKey> {
         HpkePublicKey::new(long),
     ];
     if good.as_slice().len() == 65 {
-        // Compressed form of the same P-256 point: refused (DESIGN.md principle 7).
+        // Compressed form of the same P-256 point: refused (docs/DESIGN.md §3 P7).
         let mut compressed = good.as_slice()[..33].to_vec();
         compressed[0] = 0x02 | (good.as_slice()[64] & 1);
         keys.push(HpkePublicKey::new(compressed));
