@@ -9,6 +9,7 @@
 )]
 
 use interop_tests::{fresh_signer, now};
+use keypackage_core::traits::codec::{VarBytes, VarVec};
 use keypackage_core::traits::{
     Ciphersuite, CredentialType, ExtensionType, OpenMlsCrypto, ProposalType, ProtocolVersion,
 };
@@ -28,10 +29,7 @@ fn capabilities_are_correct_by_construction<C: OpenMlsCrypto>(crypto: &C) {
         .grease_key_package_extension()
         .grease_leaf_extension()
         .leaf_extension(Extension::new(app, vec![1]))
-        .leaf_extension(Extension::new(
-            ExtensionType::APPLICATION_ID,
-            b"id".to_vec(),
-        ))
+        .leaf_extension(Extension::application_id(b"id").unwrap())
         .supports_proposal(ProposalType(0x0010))
         .build(crypto, SUITE1, Credential::basic("carol"), &signer)
         .unwrap();
@@ -176,6 +174,43 @@ fn impossible_input_is_refused<C: OpenMlsCrypto>(crypto: &C) {
         misplaced.build(crypto, SUITE1, cred(), &ed),
         Err(CreationError::MisplacedExtension(..))
     ));
+    // KP-EXT-BODY: the builder refuses a known type with a malformed body
+    // (a raw application_id, a last resort with a body).
+    let raw_id = KeyPackageBuilder::new().leaf_extension(Extension::new(
+        ExtensionType::APPLICATION_ID,
+        b"id".to_vec(),
+    ));
+    assert!(matches!(
+        raw_id.build(crypto, SUITE1, cred(), &ed),
+        Err(CreationError::InvalidExtensionBody(
+            ExtensionType::APPLICATION_ID,
+            ..
+        ))
+    ));
+    let bodied = KeyPackageBuilder::new()
+        .key_package_extension(Extension::new(ExtensionType::LAST_RESORT, vec![0]));
+    assert!(matches!(
+        bodied.build(crypto, SUITE1, cred(), &ed),
+        Err(CreationError::InvalidExtensionBody(
+            ExtensionType::LAST_RESORT,
+            ..
+        ))
+    ));
+    // KP-CREDENTIAL, structural: a GREASE type, an empty x509 chain.
+    for credential in [
+        Credential::Other {
+            credential_type: CredentialType(0x1A1A),
+            data: VarBytes(b"x".to_vec()),
+        },
+        Credential::X509 {
+            certificates: VarVec(vec![]),
+        },
+    ] {
+        assert!(matches!(
+            KeyPackageBuilder::new().build(crypto, SUITE1, credential, &ed),
+            Err(CreationError::InvalidCredential(_))
+        ));
+    }
     let inverted = KeyPackageBuilder::new().lifetime(Lifetime::new(10, 5));
     assert!(matches!(
         inverted.build(crypto, SUITE1, cred(), &ed),
@@ -183,7 +218,7 @@ fn impossible_input_is_refused<C: OpenMlsCrypto>(crypto: &C) {
     ));
     // KP-MAX-LIFETIME: the builder refuses what default validation refuses,
     // one second over the maximum, unless the caller lifts the cap.
-    let max = keypackage_core::validate::DEFAULT_MAX_LIFETIME;
+    let max = keypackage_core::lifetime::DEFAULT_MAX_LIFETIME;
     let too_long = KeyPackageBuilder::new().lifetime(Lifetime::new(1_000, 1_000 + max + 1));
     assert!(matches!(
         too_long.build(crypto, SUITE1, cred(), &ed),

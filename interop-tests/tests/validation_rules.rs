@@ -16,9 +16,10 @@ use keypackage_core::traits::{
     ProtocolVersion, SignaturePublicKey,
 };
 use keypackage_core::{
-    AcceptAnyCredential, Credential, CredentialRejected, Extension, GroupParameters,
-    KeyPackageBuilder, KeyPackageIn, LeafNodeSource, Lifetime, RequiredCapabilities, Rule,
-    ValidationContext, encode_key_package_message,
+    AcceptAnyCredential, Certificate, Credential, CredentialInput, CredentialRejected,
+    CredentialRejection, Extension, ExtensionLocation, GroupParameters, KeyPackageBuilder,
+    KeyPackageIn, LeafNodeSource, Lifetime, RequiredCapabilities, Rule, ValidationContext,
+    encode_key_package_message,
 };
 
 const DAY: u64 = 86_400;
@@ -306,6 +307,11 @@ fn kp_lifetime<C: OpenMlsCrypto>(crypto: &C) {
         expect_rule(crypto, suite, Rule::Lifetime, &ctx(), |kp| {
             set_lifetime(kp, now + 10, now - 10)
         });
+        // Inverted and nothing else: not expired, and not_before inside the
+        // clock-skew allowance, so only the inversion refuses it.
+        expect_rule(crypto, suite, Rule::Lifetime, &ctx(), |kp| {
+            set_lifetime(kp, now + 120, now + 60)
+        });
         // Boundaries that hold: not_before at the edge of the allowance
         // (the test runs within a minute), now == not_after is still valid.
         let (mut kp, signer) = fixture(crypto, suite);
@@ -314,6 +320,11 @@ fn kp_lifetime<C: OpenMlsCrypto>(crypto: &C) {
         assert_eq!(verdict(crypto, &kp, &ctx()), None);
         let at = |t: u64| ValidationContext::new(t, &AcceptAnyCredential);
         set_lifetime(&mut kp, now - DAY, now);
+        kp.resign(&signer).unwrap();
+        assert_eq!(verdict(crypto, &kp, &at(now)), None);
+        assert_eq!(verdict(crypto, &kp, &at(now + 1)), Some(Rule::Lifetime));
+        // A zero-length lifetime covers exactly its one second.
+        set_lifetime(&mut kp, now, now);
         kp.resign(&signer).unwrap();
         assert_eq!(verdict(crypto, &kp, &at(now)), None);
         assert_eq!(verdict(crypto, &kp, &at(now + 1)), Some(Rule::Lifetime));
@@ -353,21 +364,23 @@ fn kp_max_lifetime<C: OpenMlsCrypto>(crypto: &C) {
 fn kp_leaf_ext<C: OpenMlsCrypto>(crypto: &C) {
     each_suite(|suite| {
         // Unknown and GREASE leaf extensions must be listed.
-        for t in [
-            ExtensionType(0xF123),
-            ExtensionType(0x3A3A),
-            ExtensionType::APP_DATA_DICTIONARY,
+        // (The dictionary's body is an empty, well-formed component list.)
+        for (t, body) in [
+            (ExtensionType(0xF123), vec![]),
+            (ExtensionType(0x3A3A), vec![]),
+            (ExtensionType::APP_DATA_DICTIONARY, vec![0x00]),
         ] {
             expect_rule(crypto, suite, Rule::LeafExtensions, &ctx(), |kp| {
                 kp.leaf_node.capabilities.extensions.0.retain(|x| *x != t);
-                kp.leaf_node.extensions.push(Extension::new(t, vec![]));
+                kp.leaf_node.extensions.push(Extension::new(t, body));
             });
         }
         // A default type (application_id) needs no listing.
         let (mut kp, signer) = fixture(crypto, suite);
+        // application_id is opaque<V>: a 3-byte prefix-1 vector.
         kp.leaf_node.extensions.push(Extension::new(
             ExtensionType::APPLICATION_ID,
-            b"app".to_vec(),
+            b"\x03app".to_vec(),
         ));
         kp.resign(&signer).unwrap();
         assert_eq!(verdict(crypto, &kp, &ctx()), None);
@@ -454,6 +467,17 @@ fn kp_ext_placement<C: OpenMlsCrypto>(crypto: &C) {
         expect_rule(crypto, suite, Rule::ExtensionPlacement, &ctx(), |kp| {
             kp.leaf_node.extensions.push(Extension::last_resort())
         });
+        // app_data_dictionary may appear in both lists (listed, well formed).
+        let (mut kp, signer) = fixture(crypto, suite);
+        let adl = ExtensionType::APP_DATA_DICTIONARY;
+        kp.leaf_node.capabilities.extensions.0.push(adl);
+        kp.extensions
+            .push(Extension::new(adl, vec![0x03, 0x00, 0x07, 0x00]));
+        kp.leaf_node
+            .extensions
+            .push(Extension::new(adl, vec![0x03, 0x00, 0x07, 0x00]));
+        kp.resign(&signer).unwrap();
+        assert_eq!(verdict(crypto, &kp, &ctx()), None);
     });
 }
 
@@ -506,10 +530,10 @@ fn kp_required_caps<C: OpenMlsCrypto>(crypto: &C) {
 }
 
 fn kp_credential<C: OpenMlsCrypto>(crypto: &C) {
-    let refuse_mallory = |credential: &Credential, _: &SignaturePublicKey| match credential {
-        Credential::Basic { identity } if identity.as_slice() == b"mallory" => {
-            Err(CredentialRejected("mallory is banned".into()))
-        }
+    let refuse_mallory = |input: &CredentialInput<'_>| match input.credential {
+        Credential::Basic { identity } if identity.as_slice() == b"mallory" => Err(
+            CredentialRejected::new(CredentialRejection::Identity, "mallory is banned"),
+        ),
         _ => Ok(()),
     };
     let ctx = ValidationContext::new(now(), &refuse_mallory);
@@ -519,129 +543,246 @@ fn kp_credential<C: OpenMlsCrypto>(crypto: &C) {
         expect_rule(crypto, suite, Rule::Credential, &ctx, |kp| {
             kp.leaf_node.credential = Credential::basic("mallory")
         });
+        // The refusal keeps its kind.
+        let (mut kp, signer) = fixture(crypto, suite);
+        kp.leaf_node.credential = Credential::basic("mallory");
+        kp.resign(&signer).unwrap();
+        let err = kp.validate(crypto, &ctx).unwrap_err();
+        assert!(
+            matches!(&err, keypackage_core::ValidationError::Credential(r) if r.kind == CredentialRejection::Identity),
+            "{err:?}"
+        );
+
+        // Structural part, before any validator: reserved and GREASE types,
+        // an x509 credential without a certificate or with an empty one.
+        // Each type is listed in capabilities, so KP-CRED-CAP is not what
+        // refuses them.
+        let other = |t: u16| Credential::Other {
+            credential_type: CredentialType(t),
+            data: VarBytes(b"id".to_vec()),
+        };
+        let x509 = |certs: Vec<Vec<u8>>| Credential::X509 {
+            certificates: VarVec(
+                certs
+                    .into_iter()
+                    .map(|c| Certificate {
+                        cert_data: VarBytes(c),
+                    })
+                    .collect(),
+            ),
+        };
+        for bad in [
+            other(0x0000),
+            other(0x0A0A),
+            other(0xEAEA),
+            x509(vec![]),
+            x509(vec![vec![0x30, 0x00], vec![]]),
+        ] {
+            let listed = bad.credential_type();
+            expect_rule(crypto, suite, Rule::Credential, &self::ctx(), |kp| {
+                kp.leaf_node.credential = bad;
+                kp.leaf_node.capabilities.credentials.0.push(listed);
+            });
+        }
+        // What must still pass under an accepting validator: an unknown,
+        // non-GREASE type, and a non-empty x509 chain (not parsed here).
+        for good in [other(0xF00F), x509(vec![vec![0x30, 0x00]])] {
+            let (mut kp, signer) = fixture(crypto, suite);
+            let listed = good.credential_type();
+            kp.leaf_node.credential = good;
+            kp.leaf_node.capabilities.credentials.0.push(listed);
+            kp.resign(&signer).unwrap();
+            assert_eq!(verdict(crypto, &kp, &self::ctx()), None);
+        }
+
+        // The validator is shown the suite, its signature scheme and the
+        // validation time (RFC 9420 §5.1.2, §5.3.1).
+        let expected_scheme = suite.info().unwrap().signature;
+        let at = now();
+        let checks_context = move |input: &CredentialInput<'_>| {
+            if input.cipher_suite == suite
+                && input.signature_scheme == expected_scheme
+                && input.now == at
+            {
+                Ok(())
+            } else {
+                Err(CredentialRejected::other("wrong context"))
+            }
+        };
+        let (kp, _) = fixture(crypto, suite);
+        let ctx = ValidationContext::new(at, &checks_context);
+        assert_eq!(verdict(crypto, &kp, &ctx), None);
+        let later = ValidationContext::new(at + 1, &checks_context);
+        assert_eq!(verdict(crypto, &kp, &later), Some(Rule::Credential));
     });
 }
 
-/// Every rule has a case here: the list must cover `Rule::ALL`.
-const COVERED: [Rule; 21] = [
-    Rule::Decode,
-    Rule::Version,
-    Rule::Suite,
-    Rule::GroupSuite,
-    Rule::InitKey,
-    Rule::EncryptionKey,
-    Rule::SignatureKey,
-    Rule::LeafSource,
-    Rule::LeafSignature,
-    Rule::Signature,
-    Rule::Distinct,
-    Rule::Lifetime,
-    Rule::MaxLifetime,
-    Rule::LeafExtensions,
-    Rule::Extensions,
-    Rule::CredentialCapability,
-    Rule::NoDefaults,
-    Rule::ExtensionPlacement,
-    Rule::DuplicateExtension,
-    Rule::RequiredCapabilities,
-    Rule::Credential,
-];
+fn kp_own_caps<C: OpenMlsCrypto>(crypto: &C) {
+    each_suite(|suite| {
+        // Its own suite missing from capabilities.cipher_suites.
+        expect_rule(crypto, suite, Rule::OwnCapabilities, &ctx(), |kp| {
+            kp.leaf_node
+                .capabilities
+                .cipher_suites
+                .0
+                .retain(|c| *c != suite)
+        });
+        // Its own version missing from capabilities.versions.
+        expect_rule(crypto, suite, Rule::OwnCapabilities, &ctx(), |kp| {
+            kp.leaf_node.capabilities.versions = VarVec(vec![ProtocolVersion(0x0002)])
+        });
+        // The policy switch admits it (welcome.json has such a key package).
+        let (mut kp, signer) = fixture(crypto, suite);
+        kp.leaf_node
+            .capabilities
+            .cipher_suites
+            .0
+            .retain(|c| *c != suite);
+        kp.resign(&signer).unwrap();
+        let off = ctx().with_own_capabilities_required(false);
+        assert_eq!(verdict(crypto, &kp, &off), None);
+        // Our builder lists its own suite and version under every suite.
+        for &other in crypto.supported_ciphersuites() {
+            let (kp, _) = fixture(crypto, other);
+            let caps = &kp.leaf_node.capabilities;
+            assert!(caps.cipher_suites.as_slice().contains(&other));
+            assert!(caps.versions.as_slice().contains(&ProtocolVersion::MLS10));
+            assert_eq!(verdict(crypto, &kp, &ctx()), None, "{other:?}");
+        }
+    });
+}
+
+fn kp_ext_body<C: OpenMlsCrypto>(crypto: &C) {
+    let adl = ExtensionType::APP_DATA_DICTIONARY;
+    each_suite(|suite| {
+        // last_resort is struct {}: one byte of body is refused.
+        expect_rule(crypto, suite, Rule::ExtensionBody, &ctx(), |kp| {
+            kp.extensions
+                .0
+                .0
+                .retain(|e| e.extension_type != ExtensionType::LAST_RESORT);
+            kp.extensions
+                .push(Extension::new(ExtensionType::LAST_RESORT, vec![0]));
+        });
+        // application_id is opaque<V>: cut short, and with a byte left over.
+        for body in [vec![0x05, 1, 2], vec![0x01, 0xAA, 0xBB], vec![]] {
+            expect_rule(crypto, suite, Rule::ExtensionBody, &ctx(), |kp| {
+                kp.leaf_node
+                    .extensions
+                    .push(Extension::new(ExtensionType::APPLICATION_ID, body))
+            });
+        }
+        // app_data_dictionary: 16-bit IDs, sorted, unique, nothing left
+        // over. The 32-bit layout of some drafts no longer marks a key
+        // package as last resort; it is refused.
+        for body in [
+            vec![0x05, 0x00, 0x00, 0x00, 0x04, 0x00],
+            vec![0x06, 0x00, 0x05, 0x00, 0x00, 0x04, 0x00],
+            vec![0x06, 0x00, 0x04, 0x00, 0x00, 0x04, 0x00],
+            vec![0x03, 0x00, 0x04, 0x00, 0x00],
+            vec![0x00, 0x00],
+        ] {
+            expect_rule(crypto, suite, Rule::ExtensionBody, &ctx(), |kp| {
+                kp.leaf_node.capabilities.extensions.0.push(adl);
+                kp.extensions.push(Extension::new(adl, body));
+            });
+        }
+        // A type the application registers with a body check: its verdict,
+        // after the signatures, wherever the type appears.
+        let registered = ExtensionType(0xF00D);
+        let want_two = |_: ExtensionType, _: ExtensionLocation, body: &[u8]| {
+            if body.len() == 2 {
+                Ok(())
+            } else {
+                Err(format!("{} bytes, want 2", body.len()))
+            }
+        };
+        let app = ctx().recognise_extension_with(registered, &want_two);
+        expect_rule(crypto, suite, Rule::ExtensionBody, &app, |kp| {
+            kp.leaf_node.capabilities.extensions.0.push(registered);
+            kp.extensions.push(Extension::new(registered, vec![1]));
+        });
+        expect_rule(crypto, suite, Rule::ExtensionBody, &app, |kp| {
+            kp.leaf_node.capabilities.extensions.0.push(registered);
+            kp.leaf_node
+                .extensions
+                .push(Extension::new(registered, vec![1, 2, 3]));
+        });
+
+        // What must still pass: the fixture's empty-bodied last resort, a
+        // well-formed dictionary carrying the last-resort component, unknown
+        // types with any body, and the registered type with a good body.
+        let (mut kp, signer) = fixture(crypto, suite);
+        kp.leaf_node.capabilities.extensions.0.push(adl);
+        kp.leaf_node.capabilities.extensions.0.push(registered);
+        kp.extensions.push(Extension::new(
+            adl,
+            vec![0x06, 0x00, 0x01, 0x00, 0x00, 0x04, 0x00],
+        ));
+        kp.extensions
+            .push(Extension::new(ExtensionType(0x7A7A), vec![0xFF; 5]));
+        kp.extensions.push(Extension::new(registered, vec![1, 2]));
+        kp.resign(&signer).unwrap();
+        assert_eq!(verdict(crypto, &kp, &app), None);
+        let validated = kp.validate(crypto, &app).unwrap();
+        assert!(validated.is_last_resort());
+    });
+}
+
+/// One list of (rule, negative test): the test wrappers for both backends
+/// are generated from it, and a test checks that it names every rule of
+/// `Rule::ALL`, in order, so a new rule cannot lack its test.
+macro_rules! negative_tests {
+    ($($rule:ident => $test:ident),* $(,)?) => {
+        const COVERED: &[Rule] = &[$(Rule::$rule),*];
+
+        mod rustcrypto {
+            $(
+                #[test]
+                fn $test() {
+                    super::$test(&keypackage_core::rustcrypto::RustCrypto::new())
+                }
+            )*
+        }
+
+        mod ring {
+            $(
+                #[test]
+                fn $test() {
+                    super::$test(&keypackage_core::ring::RingCrypto::new())
+                }
+            )*
+        }
+    };
+}
+
+negative_tests! {
+    Decode => kp_decode,
+    Version => kp_ver,
+    Suite => kp_suite,
+    GroupSuite => kp_group_suite,
+    InitKey => kp_init_key,
+    EncryptionKey => kp_enc_key,
+    SignatureKey => kp_sig_key,
+    LeafSource => kp_leaf_source,
+    LeafSignature => kp_leaf_sig,
+    Signature => kp_sig,
+    Distinct => kp_distinct,
+    Lifetime => kp_lifetime,
+    MaxLifetime => kp_max_lifetime,
+    LeafExtensions => kp_leaf_ext,
+    Extensions => kp_ext,
+    CredentialCapability => kp_cred_cap,
+    OwnCapabilities => kp_own_caps,
+    NoDefaults => kp_no_defaults,
+    ExtensionPlacement => kp_ext_placement,
+    DuplicateExtension => kp_dup_ext,
+    ExtensionBody => kp_ext_body,
+    RequiredCapabilities => kp_required_caps,
+    Credential => kp_credential,
+}
 
 #[test]
 fn every_rule_has_a_negative_test() {
     assert_eq!(COVERED.to_vec(), Rule::ALL.to_vec());
 }
-
-macro_rules! rules_under {
-    ($backend:ident, $crypto:expr) => {
-        mod $backend {
-            #[test]
-            fn kp_decode() {
-                super::kp_decode(&$crypto)
-            }
-            #[test]
-            fn kp_ver() {
-                super::kp_ver(&$crypto)
-            }
-            #[test]
-            fn kp_suite() {
-                super::kp_suite(&$crypto)
-            }
-            #[test]
-            fn kp_group_suite() {
-                super::kp_group_suite(&$crypto)
-            }
-            #[test]
-            fn kp_init_key() {
-                super::kp_init_key(&$crypto)
-            }
-            #[test]
-            fn kp_enc_key() {
-                super::kp_enc_key(&$crypto)
-            }
-            #[test]
-            fn kp_sig_key() {
-                super::kp_sig_key(&$crypto)
-            }
-            #[test]
-            fn kp_leaf_source() {
-                super::kp_leaf_source(&$crypto)
-            }
-            #[test]
-            fn kp_leaf_sig() {
-                super::kp_leaf_sig(&$crypto)
-            }
-            #[test]
-            fn kp_sig() {
-                super::kp_sig(&$crypto)
-            }
-            #[test]
-            fn kp_distinct() {
-                super::kp_distinct(&$crypto)
-            }
-            #[test]
-            fn kp_lifetime() {
-                super::kp_lifetime(&$crypto)
-            }
-            #[test]
-            fn kp_max_lifetime() {
-                super::kp_max_lifetime(&$crypto)
-            }
-            #[test]
-            fn kp_leaf_ext() {
-                super::kp_leaf_ext(&$crypto)
-            }
-            #[test]
-            fn kp_ext() {
-                super::kp_ext(&$crypto)
-            }
-            #[test]
-            fn kp_cred_cap() {
-                super::kp_cred_cap(&$crypto)
-            }
-            #[test]
-            fn kp_no_defaults() {
-                super::kp_no_defaults(&$crypto)
-            }
-            #[test]
-            fn kp_ext_placement() {
-                super::kp_ext_placement(&$crypto)
-            }
-            #[test]
-            fn kp_dup_ext() {
-                super::kp_dup_ext(&$crypto)
-            }
-            #[test]
-            fn kp_required_caps() {
-                super::kp_required_caps(&$crypto)
-            }
-            #[test]
-            fn kp_credential() {
-                super::kp_credential(&$crypto)
-            }
-        }
-    };
-}
-
-rules_under!(rustcrypto, keypackage_core::rustcrypto::RustCrypto::new());
-rules_under!(ring, keypackage_core::ring::RingCrypto::new());

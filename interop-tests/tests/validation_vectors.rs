@@ -12,7 +12,7 @@ use interop_tests::{fresh_signer, load_json, now, unhex};
 use keypackage_core::traits::{Ciphersuite, HpkePrivateKey, OpenMlsCrypto};
 use keypackage_core::{
     AcceptAnyCredential, Credential, Extension, GroupSecrets, KeyPackageBuilder, KeyPackageIn,
-    MlsMessageIn, Rule, ValidationContext, labeled,
+    MlsMessageIn, Rule, ValidationContext, WelcomeError, labeled,
 };
 use serde_json::Value;
 
@@ -54,9 +54,14 @@ fn passive_client_key_packages_validate<C: OpenMlsCrypto>(crypto: &C) -> usize {
 
 /// welcome.json: each key package validates once the maximum lifetime is
 /// off (its lifetime is 0..2^64-1) and is refused with KP-MAX-LIFETIME by
-/// default; the Welcome's group secrets for our reference decrypt with
-/// `init_priv` and decode.
+/// default; case 6 (suite 7) lists only suites 1-6 in its capabilities, so
+/// KP-OWN-CAPS refuses it first and it validates only with that rule off
+/// too. The Welcome's entry for our reference is found through
+/// `Welcome::find_secrets` (which checks the suite) and its group secrets
+/// decrypt with `init_priv` and decode.
 fn welcome_vectors<C: OpenMlsCrypto>(crypto: &C) -> usize {
+    /// The welcome.json case whose key package does not list its own suite.
+    const UNLISTED_OWN_SUITE: usize = 6;
     let cases = load_json("mlswg/welcome.json").unwrap();
     let mut opened = 0;
     for (i, case) in cases.as_array().unwrap().iter().enumerate() {
@@ -67,20 +72,43 @@ fn welcome_vectors<C: OpenMlsCrypto>(crypto: &C) -> usize {
         let bytes = hex_field(case, "key_package");
         let strict = ValidationContext::new(now(), &AcceptAnyCredential);
         let err = KeyPackageIn::validate_message(&bytes, crypto, &strict).unwrap_err();
-        assert_eq!(err.rule(), Some(Rule::MaxLifetime), "case {i}: {err}");
-        let ctx = strict.clone().with_max_lifetime(None);
+        let (first, after_switch) = if i == UNLISTED_OWN_SUITE {
+            (Rule::OwnCapabilities, Some(Rule::MaxLifetime))
+        } else {
+            (Rule::MaxLifetime, None)
+        };
+        assert_eq!(err.rule(), Some(first), "case {i}: {err}");
+        let own_off = strict.clone().with_own_capabilities_required(false);
+        let second = KeyPackageIn::validate_message(&bytes, crypto, &own_off)
+            .err()
+            .and_then(|e| e.rule());
+        assert_eq!(second, after_switch.or(Some(Rule::MaxLifetime)), "case {i}");
+        let lifetime_off = strict.clone().with_max_lifetime(None);
+        let lifetime_off_verdict = KeyPackageIn::validate_message(&bytes, crypto, &lifetime_off)
+            .err()
+            .and_then(|e| e.rule());
+        assert_eq!(
+            lifetime_off_verdict,
+            (i == UNLISTED_OWN_SUITE).then_some(Rule::OwnCapabilities),
+            "case {i}"
+        );
+        let ctx = lifetime_off.with_own_capabilities_required(false);
         let kp = KeyPackageIn::validate_message(&bytes, crypto, &ctx)
             .unwrap_or_else(|e| panic!("case {i} under {}: {e}", crypto.name()));
 
-        let MlsMessageIn::Welcome { welcome, .. } =
-            MlsMessageIn::decode(&hex_field(case, "welcome")).unwrap()
-        else {
-            panic!("case {i}: not a Welcome");
-        };
+        let welcome = MlsMessageIn::decode_welcome(&hex_field(case, "welcome")).unwrap();
         assert_eq!(welcome.cipher_suite, suite);
         let entry = welcome
-            .secrets_for(kp.reference())
+            .find_secrets(&kp)
             .expect("no entry for our KeyPackageRef");
+        // The same Welcome claiming another suite is refused before any
+        // decryption (RFC 9420 §12.4.3.1).
+        let mut other_suite = welcome.clone();
+        other_suite.cipher_suite = Ciphersuite(if suite.0 == 1 { 3 } else { 1 });
+        assert!(matches!(
+            other_suite.find_secrets(&kp),
+            Err(WelcomeError::CiphersuiteMismatch { .. })
+        ));
         let provider = crypto.suite(suite).unwrap();
         let init_priv = HpkePrivateKey::new(hex_field(case, "init_priv"));
         let plaintext = labeled::decrypt_with_label(

@@ -29,11 +29,13 @@ use crate::capabilities::Capabilities;
 use crate::credential::Credential;
 use crate::error::EncodeError;
 use crate::extensions::{Extension, Extensions};
+use crate::extensions::{ExtensionLocation, ListProblem, check_list};
 use crate::key_package::{KeyPackage, KeyPackageIn};
 use crate::labeled::{self, KEY_PACKAGE_TBS_LABEL, LEAF_NODE_TBS_LABEL};
 use crate::leaf_node::{LeafNode, LeafNodeSource};
 use crate::lifetime::Lifetime;
-use crate::validate::{DAY, DEFAULT_MAX_LIFETIME, ExtensionLocation, HOUR, placement_allowed};
+use crate::lifetime::{DAY, DEFAULT_MAX_LIFETIME, HOUR};
+use crate::validate::{CredentialRejected, check_credential_structure};
 
 /// The default lifetime: 84 days.
 pub const DEFAULT_LIFETIME: u64 = 84 * DAY;
@@ -60,6 +62,14 @@ pub enum CreationError {
     /// A known extension type where the registry forbids it (caller; §17.3).
     #[error("extension {0:?} is not allowed in {1}")]
     MisplacedExtension(ExtensionType, ExtensionLocation),
+    /// The body of a known extension type does not decode as that type
+    /// (caller; KP-EXT-BODY).
+    #[error("extension {0:?} in {1}: {2}")]
+    InvalidExtensionBody(ExtensionType, ExtensionLocation, &'static str),
+    /// The credential is structurally impossible: a reserved or GREASE type,
+    /// an empty certificate chain or certificate (caller; KP-CREDENTIAL).
+    #[error("invalid credential: {0}")]
+    InvalidCredential(CredentialRejected),
     /// `not_after < not_before` (caller).
     #[error("lifetime ends before it starts")]
     InvalidLifetime,
@@ -301,6 +311,7 @@ impl KeyPackageBuilder {
         }
         check_extension_list(&kp_extensions, ExtensionLocation::KeyPackage)?;
         check_extension_list(&leaf_extensions, ExtensionLocation::LeafNode)?;
+        check_credential_structure(&credential).map_err(CreationError::InvalidCredential)?;
 
         let capabilities = self.capabilities(
             crypto,
@@ -461,30 +472,17 @@ fn kp_list(list: Vec<Extension>) -> Extensions {
     Extensions(VarVec(list))
 }
 
-/// Refuses duplicates (§13.4) and misplaced known types (§17.3).
+/// The validator's own list checks (KP-DUP-EXT, KP-EXT-PLACEMENT,
+/// KP-EXT-BODY), so that the builder never makes what validation refuses.
 fn check_extension_list(
     list: &[Extension],
     location: ExtensionLocation,
 ) -> Result<(), CreationError> {
-    for (i, e) in list.iter().enumerate() {
-        if list
-            .iter()
-            .take(i)
-            .any(|p| p.extension_type == e.extension_type)
-        {
-            return Err(CreationError::DuplicateExtension(
-                e.extension_type,
-                location,
-            ));
-        }
-        if !placement_allowed(e.extension_type, location) {
-            return Err(CreationError::MisplacedExtension(
-                e.extension_type,
-                location,
-            ));
-        }
-    }
-    Ok(())
+    check_list(list, location).map_err(|problem| match problem {
+        ListProblem::Duplicate(t) => CreationError::DuplicateExtension(t, location),
+        ListProblem::Misplaced(t) => CreationError::MisplacedExtension(t, location),
+        ListProblem::Body(t, reason) => CreationError::InvalidExtensionBody(t, location, reason),
+    })
 }
 
 /// Draws GREASE values from the provider's random source.
@@ -559,8 +557,14 @@ impl KeyPackageIn {
     /// Signs the leaf node again (`LeafNodeTBS`, RFC 9420 §7.2) with
     /// `signer`, after its fields were changed. The key package signature
     /// must then be renewed too ([`KeyPackageIn::sign_key_package`]).
+    ///
+    /// Inside a key package the leaf is signed without group context: the
+    /// TBS is the leaf's content, as validation computes it, whatever
+    /// `leaf_node_source` says (so a test can re-sign a leaf whose source it
+    /// changed, and see KP-LEAF-SOURCE rather than a signature failure).
     pub fn sign_leaf_node<G: Signer + ?Sized>(&mut self, signer: &G) -> Result<(), CreationError> {
-        let tbs = self.leaf_node.tbs(None)?;
+        let mut tbs = Vec::with_capacity(self.leaf_node.content_len());
+        self.leaf_node.serialize_content(&mut tbs)?;
         self.leaf_node.signature =
             VarBytes(labeled::sign_with_label(signer, LEAF_NODE_TBS_LABEL, &tbs)?);
         Ok(())

@@ -26,6 +26,11 @@ pub enum DecodeError {
     /// The MLSMessage carries another wire format than the one expected.
     #[error("KP-DECODE: MLSMessage wire format {0:#06x} is not the expected one")]
     UnexpectedWireFormat(u16),
+    /// The whole encoding is longer than any `opaque<V>` can carry
+    /// (2^30 - 1 bytes, RFC 9420 §2.1.2): it could have no `KeyPackageRef`
+    /// (§5.2) and no MLSMessage could carry it.
+    #[error("KP-DECODE: {0} bytes are longer than the 2^30 - 1 an MLS vector can carry")]
+    TooLong(usize),
     /// Any other malformation.
     #[error("KP-DECODE: {0}")]
     Malformed(String),
@@ -57,6 +62,10 @@ pub enum EncodeError {
     /// A field is longer than 2^30 - 1 bytes, or the codec failed.
     #[error("encoding failed: {0}")]
     Codec(String),
+    /// `LeafNodeTBS` of an update or commit leaf needs the group id and the
+    /// leaf index (RFC 9420 §7.2), and none was given (caller).
+    #[error("the LeafNodeTBS of an update or commit leaf needs the group id and leaf index")]
+    MissingGroupContext,
 }
 
 impl From<tls_codec::Error> for EncodeError {

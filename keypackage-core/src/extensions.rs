@@ -1,8 +1,14 @@
-//! `Extension` and extension lists (RFC 9420 §7.2, §13.4).
+//! `Extension` and extension lists (RFC 9420 §7.2, §13.4): where each known
+//! type may appear (KP-EXT-PLACEMENT), no type twice in a list (KP-DUP-EXT),
+//! and the bodies of the types we know (KP-EXT-BODY). The validator and the
+//! builder both check lists here, so what one refuses the other never makes.
+
+use std::collections::HashSet;
+use std::fmt;
 
 use keypackage_traits::ExtensionType;
-use keypackage_traits::codec::{VarBytes, VarVec};
-use tls_codec::{TlsDeserializeBytes, TlsSerialize, TlsSize};
+use keypackage_traits::codec::{VarBytes, VarVec, read_prefixed};
+use tls_codec::{DeserializeBytes, TlsDeserializeBytes, TlsSerialize, TlsSize};
 
 /// ```text
 /// struct {
@@ -26,6 +32,16 @@ impl Extension {
             extension_type,
             extension_data: VarBytes(data),
         }
+    }
+
+    /// An `application_id` extension (0x0001, RFC 9420 §5.3.3) whose body
+    /// is `opaque application_id<V>` holding `id`; `None` when `id` is longer
+    /// than an MLS vector can carry.
+    pub fn application_id(id: &[u8]) -> Option<Self> {
+        let mut body = Vec::with_capacity(id.len() + 4);
+        keypackage_traits::codec::write_varint(id.len(), &mut body).ok()?;
+        body.extend_from_slice(id);
+        Some(Self::new(ExtensionType::APPLICATION_ID, body))
     }
 
     /// The last-resort extension (type 0x000A, empty body), as OpenMLS and
@@ -97,4 +113,166 @@ impl<'a> IntoIterator for &'a Extensions {
     fn into_iter(self) -> Self::IntoIter {
         self.iter()
     }
+}
+
+/// Where an extension sits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum ExtensionLocation {
+    /// `KeyPackage.extensions`.
+    KeyPackage,
+    /// `LeafNode.extensions`.
+    LeafNode,
+}
+
+impl fmt::Display for ExtensionLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::KeyPackage => "KeyPackage.extensions",
+            Self::LeafNode => "LeafNode.extensions",
+        })
+    }
+}
+
+/// Whether a known extension type may appear in `location` (IANA "MLS
+/// Extension Types" registry, "Message(s)" column, RFC 9420 §17.3, and the
+/// extensions draft for `last_resort` and `app_data_dictionary`). Unknown
+/// types have no placement rule.
+pub fn placement_allowed(extension_type: ExtensionType, location: ExtensionLocation) -> bool {
+    use ExtensionLocation::{KeyPackage, LeafNode};
+    match extension_type {
+        // application_id: LN.
+        ExtensionType::APPLICATION_ID => location == LeafNode,
+        // ratchet_tree, external_pub: GI. required_capabilities,
+        // external_senders: GC. Never in a key package or its leaf.
+        ExtensionType::RATCHET_TREE
+        | ExtensionType::REQUIRED_CAPABILITIES
+        | ExtensionType::EXTERNAL_PUB
+        | ExtensionType::EXTERNAL_SENDERS => false,
+        // last_resort: KP.
+        ExtensionType::LAST_RESORT => location == KeyPackage,
+        // app_data_dictionary: LN, GC, and KP (for the last-resort component).
+        _ => true,
+    }
+}
+
+/// What is wrong with an extension list.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub(crate) enum ListProblem {
+    /// KP-DUP-EXT: this type appears twice.
+    Duplicate(ExtensionType),
+    /// KP-EXT-PLACEMENT: this type may not appear here.
+    Misplaced(ExtensionType),
+    /// KP-EXT-BODY: this type's body does not decode as the type.
+    Body(ExtensionType, &'static str),
+}
+
+/// Lists up to this long are checked by scanning; longer ones through a
+/// hash set, so that a hostile 100,000-entry list costs linear work.
+pub(crate) const SHORT_LIST: usize = 16;
+
+/// Checks one extension list in linear time: no duplicate type (KP-DUP-EXT,
+/// RFC 9420 §13.4), then every known type where the registry allows it
+/// (KP-EXT-PLACEMENT, §17.3), then every known type's body (KP-EXT-BODY).
+pub(crate) fn check_list(
+    list: &[Extension],
+    location: ExtensionLocation,
+) -> Result<(), ListProblem> {
+    if let Some(t) = first_duplicate(list) {
+        return Err(ListProblem::Duplicate(t));
+    }
+    if let Some(e) = list
+        .iter()
+        .find(|e| !placement_allowed(e.extension_type, location))
+    {
+        return Err(ListProblem::Misplaced(e.extension_type));
+    }
+    for e in list {
+        check_known_body(e.extension_type, e.extension_data.as_slice())
+            .map_err(|reason| ListProblem::Body(e.extension_type, reason))?;
+    }
+    Ok(())
+}
+
+/// The first extension type that appears twice, in linear time.
+fn first_duplicate(list: &[Extension]) -> Option<ExtensionType> {
+    if list.len() <= SHORT_LIST {
+        list.iter().enumerate().find_map(|(i, e)| {
+            let earlier = list.get(..i)?;
+            earlier
+                .iter()
+                .any(|p| p.extension_type == e.extension_type)
+                .then_some(e.extension_type)
+        })
+    } else {
+        let mut seen = HashSet::with_capacity(list.len());
+        list.iter()
+            .find(|e| !seen.insert(e.extension_type))
+            .map(|e| e.extension_type)
+    }
+}
+
+/// KP-EXT-BODY for the types we know: the body decodes exactly as the type,
+/// with nothing left over. Unknown types stay opaque (`Ok`).
+///
+/// * `last_resort` (0x000A) is `struct {}`: zero bytes.
+/// * `application_id` (0x0001) is `opaque application_id<V>` (RFC 9420 §5.3.3).
+/// * `app_data_dictionary` (0x0006) is `ComponentData component_data<V>`,
+///   each entry a 16-bit `ComponentID` and `opaque data<V>`, sorted by ID
+///   with no ID twice (extensions draft).
+///
+/// Group-only types (ratchet_tree, required_capabilities, external_pub,
+/// external_senders) never get here in a key package: placement refuses
+/// them first.
+pub(crate) fn check_known_body(
+    extension_type: ExtensionType,
+    body: &[u8],
+) -> Result<(), &'static str> {
+    match extension_type {
+        ExtensionType::LAST_RESORT if !body.is_empty() => {
+            Err("last_resort is struct {} and must have an empty body")
+        }
+        ExtensionType::APPLICATION_ID => match VarBytes::tls_deserialize_bytes(body) {
+            Ok((_, [])) => Ok(()),
+            Ok(_) => Err("bytes after the opaque<V> application_id"),
+            Err(_) => Err("not an opaque<V> application_id"),
+        },
+        ExtensionType::APP_DATA_DICTIONARY => dictionary_components(body).map(|_| ()),
+        _ => Ok(()),
+    }
+}
+
+/// The component IDs of an `app_data_dictionary` body (extensions draft):
+///
+/// ```text
+/// uint16 ComponentID;
+/// struct {
+///     ComponentID component_id;
+///     opaque data<V>;
+/// } ComponentData;
+/// struct {
+///     ComponentData component_data<V>;
+/// } AppDataDictionary;
+/// ```
+///
+/// Entries are sorted by `component_id`, with no ID twice; anything else,
+/// or bytes left over, is an error.
+pub(crate) fn dictionary_components(body: &[u8]) -> Result<Vec<u16>, &'static str> {
+    let (mut list, rest) =
+        read_prefixed(body).map_err(|_| "app_data_dictionary: not a ComponentData<V> list")?;
+    if !rest.is_empty() {
+        return Err("app_data_dictionary: bytes after the component list");
+    }
+    let mut ids: Vec<u16> = Vec::new();
+    while !list.is_empty() {
+        let (id, after_id) = u16::tls_deserialize_bytes(list)
+            .map_err(|_| "app_data_dictionary: a component is cut short")?;
+        let (_data, after) = VarBytes::tls_deserialize_bytes(after_id)
+            .map_err(|_| "app_data_dictionary: a component's data is cut short")?;
+        if ids.last().is_some_and(|last| *last >= id) {
+            return Err("app_data_dictionary: component IDs not sorted and unique");
+        }
+        ids.push(id);
+        list = after;
+    }
+    Ok(ids)
 }

@@ -11,7 +11,9 @@
 use keypackage_traits::{ExtensionType, OpenMlsCrypto};
 use tls_codec::{Serialize, Size};
 
+use crate::extensions::ExtensionLocation;
 use crate::key_package::{KeyPackage, KeyPackageIn};
+use crate::leaf_node::LeafNodeSource;
 use crate::message::{GroupSecrets, MlsMessageIn, WireFormat};
 use crate::validate::{
     AcceptAnyCredential, GroupParameters, RequiredCapabilities, ValidationContext, ValidationError,
@@ -90,8 +92,9 @@ pub fn decode_validate_ring(data: &[u8]) {
 /// the default policy at [`NOW`] and under a lenient policy that lets more
 /// inputs reach the later rules: `now` at the key package's `not_before` (a
 /// value taken from the input, so runs stay deterministic), no maximum
-/// lifetime, listed defaults allowed, one extra recognised extension type,
-/// and, for the bare form, the key package's own suite as the group's and
+/// lifetime, listed defaults allowed, own suite and version not required in
+/// capabilities, two extra recognised extension types (one with a body check
+/// that wants an even length), and, for the bare form, the key package's own suite as the group's and
 /// its own first capabilities as the group's required ones.
 ///
 /// Returns the verdicts, in this order: bare under the default policy and
@@ -103,13 +106,22 @@ pub fn decode_validate<C: OpenMlsCrypto>(
     data: &[u8],
 ) -> Vec<Result<KeyPackage, ValidationError>> {
     let accept = AcceptAnyCredential;
+    let even = |_: ExtensionType, _: ExtensionLocation, body: &[u8]| {
+        if body.len().is_multiple_of(2) {
+            Ok(())
+        } else {
+            Err("odd length".to_owned())
+        }
+    };
     let strict = ValidationContext::new(NOW, &accept);
     let lenient = |kp: Option<&KeyPackageIn>| {
         let lifetime = kp.and_then(|kp| kp.leaf_node.leaf_node_source.lifetime());
         ValidationContext::new(lifetime.map_or(NOW, |l| l.not_before), &accept)
             .with_max_lifetime(None)
             .with_refuse_listed_defaults(false)
+            .with_own_capabilities_required(false)
             .recognise_extension(ExtensionType(0xFF00))
+            .recognise_extension_with(ExtensionType(0xFF01), &even)
     };
 
     let mut verdicts = Vec::with_capacity(4);
@@ -162,12 +174,26 @@ fn check_key_package(kp: &KeyPackageIn, data: &[u8]) {
         "KeyPackageTBS span"
     );
 
-    let leaf_tbs = kp.leaf_node.tbs(None).ok();
+    // Inside a key package the leaf is signed without group context, as its
+    // content alone, whatever its source says.
+    let mut leaf_content = Vec::new();
+    assert!(
+        kp.leaf_node.serialize_content(&mut leaf_content).is_ok(),
+        "leaf content encodes"
+    );
     assert_eq!(
         data.get(spans.leaf_start..spans.leaf_tbs_end),
-        leaf_tbs.as_deref(),
+        Some(leaf_content.as_slice()),
         "LeafNodeTBS span"
     );
+    if matches!(kp.leaf_node.leaf_node_source, LeafNodeSource::KeyPackage(_)) {
+        let leaf_tbs = kp.leaf_node.tbs(None).ok();
+        assert_eq!(
+            leaf_tbs.as_deref(),
+            Some(leaf_content.as_slice()),
+            "LeafNodeTBS"
+        );
+    }
 }
 
 fn encode_message<T: Serialize>(

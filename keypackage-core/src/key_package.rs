@@ -2,7 +2,7 @@
 //! yields, and the trusted [`KeyPackage`] that only validation (or our own
 //! builder) produces.
 
-use keypackage_traits::codec::VarBytes;
+use keypackage_traits::codec::{MAX_VARINT_LEN, VarBytes};
 use keypackage_traits::{Ciphersuite, HpkePublicKey, KeyPackageRef, ProtocolVersion};
 use tls_codec::{DeserializeBytes, Error, Serialize, Size};
 
@@ -65,6 +65,10 @@ impl KeyPackageIn {
     /// Decodes exactly one bare `KeyPackage` (KP-DECODE): no trailing bytes,
     /// strict varints, every length checked against the input first.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        // No reference can be made of more (RFC 9420 §5.2, §2.1.2).
+        if bytes.len() > MAX_VARINT_LEN {
+            return Err(DecodeError::TooLong(bytes.len()));
+        }
         decode_exact(bytes)
     }
 

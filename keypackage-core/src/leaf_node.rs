@@ -6,6 +6,7 @@ use tls_codec::{DeserializeBytes, Error, Serialize, Size};
 
 use crate::capabilities::Capabilities;
 use crate::credential::Credential;
+use crate::error::EncodeError;
 use crate::extensions::Extensions;
 use crate::lifetime::Lifetime;
 
@@ -155,16 +156,22 @@ impl LeafNode {
     }
 
     /// The `LeafNodeTBS` encoding (RFC 9420 §7.2). For a key-package leaf it
-    /// is the content alone; update and commit leaves append the group id
-    /// and leaf index given in `group`.
-    pub fn tbs(&self, group: Option<(&[u8], u32)>) -> Result<Vec<u8>, Error> {
+    /// is the content alone (a `group` given is not part of it); update and
+    /// commit leaves append the group id and leaf index, so for them `group`
+    /// is required: without it the TBS would be silently wrong, and the
+    /// result is [`EncodeError::MissingGroupContext`].
+    pub fn tbs(&self, group: Option<(&[u8], u32)>) -> Result<Vec<u8>, EncodeError> {
         let mut out = Vec::with_capacity(self.content_len() + 16);
         self.serialize_content(&mut out)?;
-        if let (LeafNodeSource::Update | LeafNodeSource::Commit(_), Some((group_id, index))) =
-            (&self.leaf_node_source, group)
-        {
-            VarBytes(group_id.to_vec()).tls_serialize(&mut out)?;
-            index.tls_serialize(&mut out)?;
+        match (&self.leaf_node_source, group) {
+            (LeafNodeSource::KeyPackage(_), _) => {}
+            (LeafNodeSource::Update | LeafNodeSource::Commit(_), Some((group_id, index))) => {
+                VarBytes(group_id.to_vec()).tls_serialize(&mut out)?;
+                index.tls_serialize(&mut out)?;
+            }
+            (LeafNodeSource::Update | LeafNodeSource::Commit(_), None) => {
+                return Err(EncodeError::MissingGroupContext);
+            }
         }
         Ok(out)
     }

@@ -73,6 +73,7 @@ pub mod message;
 pub mod pool;
 pub mod rules;
 pub mod validate;
+pub mod welcome;
 
 pub use batch::{BatchOptions, validate_batch, validate_batch_with, validate_encoded_batch};
 pub use builder::{CreationError, KeyPackageBuilder};
@@ -80,7 +81,7 @@ pub use bundle::{BundleError, KeyPackageBundle};
 pub use capabilities::Capabilities;
 pub use credential::{Certificate, Credential};
 pub use error::{DecodeError, EncodeError, LabeledError};
-pub use extensions::{Extension, Extensions};
+pub use extensions::{Extension, ExtensionLocation, Extensions};
 pub use key_package::{KeyPackage, KeyPackageIn, SignedSpans};
 pub use leaf_node::{LeafNode, LeafNodeSource};
 pub use lifetime::Lifetime;
@@ -91,9 +92,11 @@ pub use message::{
 };
 pub use rules::Rule;
 pub use validate::{
-    AcceptAnyCredential, CredentialRejected, CredentialValidator, GroupParameters,
+    AcceptAnyCredential, CredentialInput, CredentialRejected, CredentialRejection,
+    CredentialValidator, ExtensionBodyValidator, GroupParameters, RecognisedExtension,
     RequiredCapabilities, ValidationContext, ValidationError,
 };
+pub use welcome::WelcomeError;
 
 pub use keypackage_traits as traits;
 pub use keypackage_traits::{

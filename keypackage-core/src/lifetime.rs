@@ -2,6 +2,19 @@
 
 use tls_codec::{TlsDeserializeBytes, TlsSerialize, TlsSize};
 
+/// One hour, in seconds.
+pub const HOUR: u64 = 3600;
+/// One day, in seconds.
+pub const DAY: u64 = 24 * HOUR;
+/// The default maximum lifetime (KP-MAX-LIFETIME): 365 days + 1 hour. It
+/// admits what OpenMLS and mls-rs produce (a year-long range, sometimes with
+/// `not_before` an hour in the past) and refuses the "valid forever" key
+/// packages RFC 9420 §7.2 warns about (docs/DESIGN.md §5.3).
+pub const DEFAULT_MAX_LIFETIME: u64 = 365 * DAY + HOUR;
+/// The default allowance for a creator whose clock runs ahead of ours
+/// (KP-LIFETIME, docs/DESIGN.md §5.3).
+pub const DEFAULT_CLOCK_SKEW: u64 = HOUR;
+
 /// ```text
 /// struct {
 ///     uint64 not_before;

@@ -89,7 +89,8 @@ pub enum PreSharedKeyId {
     },
     /// `resumption(2)`.
     Resumption {
-        /// `usage`.
+        /// `usage`: `application(1)`, `reinit(2)` or `branch(3)` (§8.4);
+        /// decoding refuses any other value.
         usage: u8,
         /// `psk_group_id`.
         psk_group_id: VarBytes,
@@ -146,6 +147,11 @@ impl DeserializeBytes for PreSharedKeyId {
             }
             2 => {
                 let (usage, rest) = u8::tls_deserialize_bytes(rest)?;
+                // ResumptionPSKUsage (§8.4): application(1), reinit(2),
+                // branch(3); reserved(0) and anything above are not values.
+                if !(1..=3).contains(&usage) {
+                    return Err(Error::UnknownValue(u64::from(usage)));
+                }
                 let (psk_group_id, rest) = VarBytes::tls_deserialize_bytes(rest)?;
                 let (psk_epoch, rest) = u64::tls_deserialize_bytes(rest)?;
                 let (psk_nonce, rest) = VarBytes::tls_deserialize_bytes(rest)?;
@@ -172,8 +178,10 @@ impl DeserializeBytes for PreSharedKeyId {
 /// } GroupSecrets;
 /// ```
 ///
-/// Holds secrets: `Debug` is redacted.
-#[derive(Clone, PartialEq, Eq)]
+/// Holds secrets: `Debug` is redacted, equality is constant-time in the
+/// secrets, and the secrets are zeroized on drop, including when decoding
+/// fails half-way.
+#[derive(Clone)]
 pub struct GroupSecrets {
     /// The joiner secret.
     pub joiner_secret: VarBytes,
@@ -206,25 +214,49 @@ impl Drop for GroupSecrets {
     }
 }
 
+impl PartialEq for GroupSecrets {
+    /// Constant time in the contents of the two secrets (their lengths, and
+    /// whether a path secret is present, are not secret).
+    fn eq(&self, other: &Self) -> bool {
+        use subtle::ConstantTimeEq;
+        let joiner = self
+            .joiner_secret
+            .as_slice()
+            .ct_eq(other.joiner_secret.as_slice());
+        let path = match (&self.path_secret, &other.path_secret) {
+            (None, None) => subtle::Choice::from(1),
+            (Some(a), Some(b)) => a.as_slice().ct_eq(b.as_slice()),
+            _ => subtle::Choice::from(0),
+        };
+        bool::from(joiner & path) && self.psks == other.psks
+    }
+}
+
+impl Eq for GroupSecrets {}
+
 impl GroupSecrets {
-    /// Decodes exactly one `GroupSecrets`.
+    /// Decodes exactly one `GroupSecrets`. Every secret decoded so far is
+    /// held by the value under construction, whose `Drop` zeroizes it, so an
+    /// error after the joiner secret leaves no copy behind.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let (joiner_secret, rest) = VarBytes::tls_deserialize_bytes(bytes)?;
+        let mut secrets = Self {
+            joiner_secret,
+            path_secret: None,
+            psks: VarVec::default(),
+        };
         let (present, rest) = u8::tls_deserialize_bytes(rest)?;
-        let (path_secret, rest) = match present {
-            0 => (None, rest),
+        let rest = match present {
+            0 => rest,
             1 => {
                 let (p, rest) = VarBytes::tls_deserialize_bytes(rest)?;
-                (Some(p), rest)
+                secrets.path_secret = Some(p);
+                rest
             }
             other => return Err(DecodeError::UnknownValue(u64::from(other))),
         };
-        let psks: VarVec<PreSharedKeyId> = decode_exact(rest)?;
-        Ok(Self {
-            joiner_secret,
-            path_secret,
-            psks,
-        })
+        secrets.psks = decode_exact(rest)?;
+        Ok(secrets)
     }
 }
 

@@ -39,21 +39,28 @@ pub enum Rule {
     Extensions,
     /// The credential type is listed in capabilities (§7.2).
     CredentialCapability,
+    /// The key package's own version and suite are listed in capabilities
+    /// (§7.2).
+    OwnCapabilities,
     /// Capabilities list no default types (§7.2).
     NoDefaults,
     /// Known extension types appear only where the registry allows (§17.3).
     ExtensionPlacement,
     /// No extension type appears twice in one list (§13.4).
     DuplicateExtension,
+    /// The body of every recognised extension decodes exactly as its type
+    /// (§13.4, §5.3.3, the extensions draft).
+    ExtensionBody,
     /// The leaf supports the group's required capabilities (§7.3, §11.1).
     RequiredCapabilities,
-    /// The application's credential validator accepts the credential (§5.3.1).
+    /// The credential is structurally possible (§5.3, §13.5) and the
+    /// application's credential validator accepts it (§5.3.1).
     Credential,
 }
 
 impl Rule {
     /// Every rule, in the order of the table.
-    pub const ALL: [Rule; 21] = [
+    pub const ALL: [Rule; 23] = [
         Rule::Decode,
         Rule::Version,
         Rule::Suite,
@@ -70,9 +77,11 @@ impl Rule {
         Rule::LeafExtensions,
         Rule::Extensions,
         Rule::CredentialCapability,
+        Rule::OwnCapabilities,
         Rule::NoDefaults,
         Rule::ExtensionPlacement,
         Rule::DuplicateExtension,
+        Rule::ExtensionBody,
         Rule::RequiredCapabilities,
         Rule::Credential,
     ];
@@ -96,9 +105,11 @@ impl Rule {
             Rule::LeafExtensions => "KP-LEAF-EXT",
             Rule::Extensions => "KP-EXT",
             Rule::CredentialCapability => "KP-CRED-CAP",
+            Rule::OwnCapabilities => "KP-OWN-CAPS",
             Rule::NoDefaults => "KP-NO-DEFAULTS",
             Rule::ExtensionPlacement => "KP-EXT-PLACEMENT",
             Rule::DuplicateExtension => "KP-DUP-EXT",
+            Rule::ExtensionBody => "KP-EXT-BODY",
             Rule::RequiredCapabilities => "KP-REQUIRED-CAPS",
             Rule::Credential => "KP-CREDENTIAL",
         }
@@ -114,13 +125,17 @@ impl Rule {
             Rule::Version | Rule::InitKey | Rule::EncryptionKey | Rule::SignatureKey => "§10",
             Rule::GroupSuite | Rule::Signature | Rule::Distinct => "§10.1",
             Rule::LeafSource | Rule::LeafSignature | Rule::Lifetime => "§7.3",
-            Rule::MaxLifetime | Rule::CredentialCapability | Rule::NoDefaults => "§7.2",
+            Rule::MaxLifetime
+            | Rule::CredentialCapability
+            | Rule::OwnCapabilities
+            | Rule::NoDefaults => "§7.2",
             Rule::LeafExtensions => "§7.2, §7.3",
             Rule::Extensions => "§10, §13.4",
             Rule::ExtensionPlacement => "§17.3",
             Rule::DuplicateExtension => "§13.4",
+            Rule::ExtensionBody => "§13.4, §5.3.3",
             Rule::RequiredCapabilities => "§7.3, §11.1",
-            Rule::Credential => "§5.3.1",
+            Rule::Credential => "§5.3, §5.3.1, §13.5",
         })
     }
 

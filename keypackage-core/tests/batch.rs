@@ -23,8 +23,8 @@ use keypackage_core::traits::{
     SignaturePublicKey,
 };
 use keypackage_core::{
-    Credential, CredentialRejected, Extension, KeyPackageBuilder, KeyPackageIn, LeafNodeSource,
-    Lifetime, ValidationContext,
+    Credential, CredentialInput, CredentialRejected, Extension, KeyPackageBuilder, KeyPackageIn,
+    LeafNodeSource, Lifetime, ValidationContext,
 };
 use proptest::prelude::*;
 
@@ -41,10 +41,10 @@ fn now() -> u64 {
 }
 
 /// Refuses the basic identity "mallory" (KP-CREDENTIAL).
-fn no_mallory(credential: &Credential, _: &SignaturePublicKey) -> Result<(), CredentialRejected> {
-    match credential {
+fn no_mallory(input: &CredentialInput<'_>) -> Result<(), CredentialRejected> {
+    match input.credential {
         Credential::Basic { identity } if identity.as_slice() == b"mallory" => {
-            Err(CredentialRejected("mallory".into()))
+            Err(CredentialRejected::other("mallory"))
         }
         _ => Ok(()),
     }

@@ -634,7 +634,7 @@ fn hundred_thousand_entry_lists_are_refused_at_their_far_end() {
                 b.validate(dup, &ctx).unwrap_err(),
                 ValidationError::DuplicateExtension {
                     extension_type: ExtensionType(0x0100),
-                    location: keypackage_core::validate::ExtensionLocation::KeyPackage,
+                    location: keypackage_core::ExtensionLocation::KeyPackage,
                 }
             );
 
@@ -736,4 +736,45 @@ fn write_boundary_seeds() {
             }
         });
     });
+}
+
+/// A key package longer than the 2^30 - 1 bytes an `opaque<V>` can carry
+/// could have no reference (RFC 9420 §5.2): KP-DECODE, named, before any
+/// signature work, whether it arrives as bytes or as a structure; never an
+/// internal error. (The long credential is a zeroed allocation: its pages
+/// are touched only by the one encoding validation makes.)
+#[test]
+fn a_key_package_longer_than_any_vector_is_kp_decode() {
+    use keypackage_core::traits::codec::{MAX_VARINT_LEN, VarBytes};
+    use keypackage_core::{DecodeError, Rule};
+
+    let too_long = vec![0u8; MAX_VARINT_LEN + 1];
+    assert_eq!(
+        KeyPackageIn::decode(&too_long).unwrap_err(),
+        DecodeError::TooLong(MAX_VARINT_LEN + 1)
+    );
+    drop(too_long);
+
+    for_each_backend(|run| {
+        run(&mut |backend| {
+            // The identity alone fits a vector; the whole key package not.
+            // (Not re-signed: no signature can cover it, and the rule must
+            // be named before the signatures are looked at.)
+            let mut kp = backend.resign_changed(&|_| {});
+            kp.leaf_node.credential = Credential::Basic {
+                identity: VarBytes(vec![0u8; MAX_VARINT_LEN - 8]),
+            };
+            let ctx = ValidationContext::new(kp_now(&kp), &AcceptAnyCredential);
+            let err = backend.validate(kp, &ctx).unwrap_err();
+            assert_eq!(err.rule(), Some(Rule::Decode), "{}: {err}", backend.name());
+            assert!(
+                matches!(err, ValidationError::Decode(DecodeError::TooLong(n)) if n > MAX_VARINT_LEN),
+                "{err:?}"
+            );
+        });
+    });
+}
+
+fn kp_now(kp: &KeyPackageIn) -> u64 {
+    kp.leaf_node.leaf_node_source.lifetime().unwrap().not_before + 1
 }

@@ -1,0 +1,180 @@
+//! [`ValidationError`]: why a key package is invalid, with the rule it
+//! breaks (docs/DESIGN.md §4).
+
+use keypackage_traits::{
+    Ciphersuite, CredentialType, CryptoError, ExtensionType, ProposalType, ProtocolVersion,
+};
+
+use crate::error::DecodeError;
+use crate::extensions::ExtensionLocation;
+use crate::rules::Rule;
+use crate::validate::context::CredentialRejected;
+
+/// Why a key package is invalid. Every variant but [`ValidationError::Internal`]
+/// is the fault of whoever made the key package (or, for KP-SUITE, a suite
+/// this provider lacks); [`ValidationError::rule`] names the rule.
+#[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValidationError {
+    /// KP-DECODE: the bytes do not decode.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// KP-VER: unsupported or unexpected protocol version.
+    #[error("KP-VER: protocol version {found:?}, expected {expected:?}")]
+    Version {
+        /// The version found.
+        found: ProtocolVersion,
+        /// The version expected.
+        expected: ProtocolVersion,
+    },
+    /// KP-SUITE: the crypto provider does not support the cipher suite.
+    #[error("KP-SUITE: cipher suite {0:?} is not supported")]
+    UnsupportedCiphersuite(Ciphersuite),
+    /// KP-GROUP-SUITE: the suite or version differs from the group's.
+    #[error("KP-GROUP-SUITE: key package has {found:?}, the group uses {expected:?}")]
+    GroupMismatch {
+        /// The key package's (suite, version).
+        found: (Ciphersuite, ProtocolVersion),
+        /// The group's (suite, version).
+        expected: (Ciphersuite, ProtocolVersion),
+    },
+    /// KP-INIT-KEY: `init_key` is not a valid HPKE public key.
+    #[error("KP-INIT-KEY: init_key is invalid: {0}")]
+    InitKey(CryptoError),
+    /// KP-ENC-KEY: `encryption_key` is not a valid HPKE public key.
+    #[error("KP-ENC-KEY: leaf encryption_key is invalid: {0}")]
+    EncryptionKey(CryptoError),
+    /// KP-SIG-KEY: `signature_key` is not valid for the suite's scheme.
+    #[error("KP-SIG-KEY: leaf signature_key is invalid: {0}")]
+    SignatureKey(CryptoError),
+    /// KP-LEAF-SOURCE: the leaf's source is not `key_package`.
+    #[error("KP-LEAF-SOURCE: leaf_node_source is {0}, not key_package (1)")]
+    LeafNodeSource(u8),
+    /// KP-LEAF-SIG: the LeafNode signature does not verify.
+    #[error("KP-LEAF-SIG: the LeafNode signature does not verify")]
+    LeafSignature,
+    /// KP-SIG: the KeyPackage signature does not verify.
+    #[error("KP-SIG: the KeyPackage signature does not verify")]
+    Signature,
+    /// KP-DISTINCT: `init_key` equals the leaf's `encryption_key`.
+    #[error("KP-DISTINCT: init_key equals leaf_node.encryption_key")]
+    InitKeyEqualsEncryptionKey,
+    /// KP-LIFETIME: `now` is outside the lifetime, or the lifetime is inverted.
+    #[error("KP-LIFETIME: lifetime {not_before}..{not_after} does not cover now = {now}")]
+    Lifetime {
+        /// `not_before`.
+        not_before: u64,
+        /// `not_after`.
+        not_after: u64,
+        /// The validation time.
+        now: u64,
+    },
+    /// KP-MAX-LIFETIME: the lifetime is longer than the maximum.
+    #[error("KP-MAX-LIFETIME: lifetime of {duration} s exceeds the maximum of {max} s")]
+    LifetimeTooLong {
+        /// `not_after - not_before`.
+        duration: u64,
+        /// The configured maximum.
+        max: u64,
+    },
+    /// KP-LEAF-EXT: a non-default leaf extension is not listed in capabilities.
+    #[error("KP-LEAF-EXT: leaf extension {0:?} is not listed in capabilities.extensions")]
+    UnlistedLeafExtension(ExtensionType),
+    /// KP-EXT: a recognised key package extension is not listed in capabilities.
+    #[error("KP-EXT: key package extension {0:?} is not listed in capabilities.extensions")]
+    UnlistedExtension(ExtensionType),
+    /// KP-CRED-CAP: the credential type is not listed in capabilities.
+    #[error("KP-CRED-CAP: credential type {0:?} is not listed in capabilities.credentials")]
+    UnlistedCredentialType(CredentialType),
+    /// KP-OWN-CAPS: the key package's version is not in `capabilities.versions`.
+    #[error("KP-OWN-CAPS: the key package's version {0:?} is not listed in capabilities.versions")]
+    UnlistedOwnVersion(ProtocolVersion),
+    /// KP-OWN-CAPS: the key package's suite is not in `capabilities.cipher_suites`.
+    #[error(
+        "KP-OWN-CAPS: the key package's cipher suite {0:?} is not listed in capabilities.cipher_suites"
+    )]
+    UnlistedOwnCiphersuite(Ciphersuite),
+    /// KP-NO-DEFAULTS: capabilities list a default extension type.
+    #[error("KP-NO-DEFAULTS: capabilities.extensions lists the default type {0:?}")]
+    ListedDefaultExtension(ExtensionType),
+    /// KP-NO-DEFAULTS: capabilities list a default proposal type.
+    #[error("KP-NO-DEFAULTS: capabilities.proposals lists the default type {0:?}")]
+    ListedDefaultProposal(ProposalType),
+    /// KP-EXT-PLACEMENT: a known extension type where the registry forbids it.
+    #[error("KP-EXT-PLACEMENT: extension {extension_type:?} is not allowed in {location}")]
+    MisplacedExtension {
+        /// The type.
+        extension_type: ExtensionType,
+        /// Where it was found.
+        location: ExtensionLocation,
+    },
+    /// KP-DUP-EXT: an extension type appears twice in one list.
+    #[error("KP-DUP-EXT: extension {extension_type:?} appears more than once in {location}")]
+    DuplicateExtension {
+        /// The type.
+        extension_type: ExtensionType,
+        /// The list.
+        location: ExtensionLocation,
+    },
+    /// KP-EXT-BODY: the body of a recognised extension does not decode as
+    /// its type.
+    #[error("KP-EXT-BODY: extension {extension_type:?} in {location}: {reason}")]
+    ExtensionBody {
+        /// The type.
+        extension_type: ExtensionType,
+        /// Where it was found.
+        location: ExtensionLocation,
+        /// What is wrong with the body.
+        reason: String,
+    },
+    /// KP-REQUIRED-CAPS: a required extension type is not supported.
+    #[error("KP-REQUIRED-CAPS: required extension type {0:?} is not supported")]
+    MissingRequiredExtension(ExtensionType),
+    /// KP-REQUIRED-CAPS: a required proposal type is not supported.
+    #[error("KP-REQUIRED-CAPS: required proposal type {0:?} is not supported")]
+    MissingRequiredProposal(ProposalType),
+    /// KP-REQUIRED-CAPS: a required credential type is not supported.
+    #[error("KP-REQUIRED-CAPS: required credential type {0:?} is not supported")]
+    MissingRequiredCredential(CredentialType),
+    /// KP-CREDENTIAL: the credential is structurally impossible, or the
+    /// application's validator refused it.
+    #[error("KP-CREDENTIAL: credential refused: {0}")]
+    Credential(CredentialRejected),
+    /// Our own failure (an unexpected backend error): a bug.
+    #[error("internal error while validating: {0}")]
+    Internal(String),
+}
+
+impl ValidationError {
+    /// The rule the key package breaks; `None` for an internal error.
+    pub fn rule(&self) -> Option<Rule> {
+        Some(match self {
+            Self::Decode(_) => Rule::Decode,
+            Self::Version { .. } => Rule::Version,
+            Self::UnsupportedCiphersuite(_) => Rule::Suite,
+            Self::GroupMismatch { .. } => Rule::GroupSuite,
+            Self::InitKey(_) => Rule::InitKey,
+            Self::EncryptionKey(_) => Rule::EncryptionKey,
+            Self::SignatureKey(_) => Rule::SignatureKey,
+            Self::LeafNodeSource(_) => Rule::LeafSource,
+            Self::LeafSignature => Rule::LeafSignature,
+            Self::Signature => Rule::Signature,
+            Self::InitKeyEqualsEncryptionKey => Rule::Distinct,
+            Self::Lifetime { .. } => Rule::Lifetime,
+            Self::LifetimeTooLong { .. } => Rule::MaxLifetime,
+            Self::UnlistedLeafExtension(_) => Rule::LeafExtensions,
+            Self::UnlistedExtension(_) => Rule::Extensions,
+            Self::UnlistedCredentialType(_) => Rule::CredentialCapability,
+            Self::UnlistedOwnVersion(_) | Self::UnlistedOwnCiphersuite(_) => Rule::OwnCapabilities,
+            Self::ListedDefaultExtension(_) | Self::ListedDefaultProposal(_) => Rule::NoDefaults,
+            Self::MisplacedExtension { .. } => Rule::ExtensionPlacement,
+            Self::DuplicateExtension { .. } => Rule::DuplicateExtension,
+            Self::ExtensionBody { .. } => Rule::ExtensionBody,
+            Self::MissingRequiredExtension(_)
+            | Self::MissingRequiredProposal(_)
+            | Self::MissingRequiredCredential(_) => Rule::RequiredCapabilities,
+            Self::Credential(_) => Rule::Credential,
+            Self::Internal(_) => return None,
+        })
+    }
+}
