@@ -175,9 +175,21 @@ impl BuildX509 for KeyPackageBuilder {
     }
 }
 
+/// The end entity of `chain`, once every certificate parsed and the chain
+/// is in the order RFC 9420 §5.3 requires.
 fn end_entity(chain: &[Vec<u8>]) -> Result<CertificateInfo, X509Error> {
-    let first = chain.first().ok_or(X509Error::Missing("certificate"))?;
-    CertificateInfo::parse(first)
+    let parsed = chain
+        .iter()
+        .map(|der| CertificateInfo::parse(der))
+        .collect::<Result<Vec<_>, _>>()?;
+    crate::validator::check_chain_order(&parsed).map_err(|detail| X509Error::Malformed {
+        what: "certificate chain",
+        detail,
+    })?;
+    parsed
+        .into_iter()
+        .next()
+        .ok_or(X509Error::Missing("certificate"))
 }
 
 /// RFC 9420 §5.1.2: the end-entity key is of the suite's scheme.

@@ -158,7 +158,8 @@ impl VerifiedX509Credential {
 /// the application's):
 ///
 /// 1. the credential is `x509` (else [`CredentialRejection::Unsupported`]);
-///    `certificates[0]` parses (else `Malformed`);
+///    every certificate parses, and each names the previous one's issuer as
+///    its subject, RFC 9420 §5.3 (else `Malformed`);
 /// 2. its key algorithm is the suite's signature scheme, RFC 9420 §5.1.2
 ///    (`AlgorithmMismatch`: an X25519 key is not an Ed25519 key, whatever
 ///    its bytes);
@@ -336,9 +337,19 @@ impl X509CredentialValidator {
         let Some((&ee_der, intermediates)) = chain.split_first() else {
             return reject(K::Malformed, "an empty certificate chain".to_owned());
         };
-        let ee = match CertificateInfo::parse(ee_der) {
-            Ok(ee) => ee,
-            Err(e) => return reject(K::Malformed, format!("certificate 0: {e}")),
+        let mut parsed = Vec::with_capacity(chain.len());
+        for (index, der) in chain.iter().enumerate() {
+            match CertificateInfo::parse(der) {
+                Ok(info) => parsed.push(info),
+                Err(e) => return reject(K::Malformed, format!("certificate {index}: {e}")),
+            }
+        }
+        if let Err(detail) = check_chain_order(&parsed) {
+            return reject(K::Malformed, detail);
+        }
+        let mut parsed = parsed.into_iter();
+        let Some(ee) = parsed.next() else {
+            return reject(K::Malformed, "an empty certificate chain".to_owned());
         };
 
         // 2. RFC 9420 §5.1.2: the credential's key is of the suite's
@@ -641,6 +652,25 @@ fn describe(error: &webpki::Error, now: u64, chain: &[&[u8]]) -> CredentialRejec
         _ => (K::Other, "the certificate path is refused".to_owned()),
     };
     CredentialRejected::new(kind, format!("{what} (webpki: {error:?})"))
+}
+
+/// RFC 9420 §5.3: "Each subsequent certificate in the chain MUST be the
+/// issuer of the previous certificate" (by name here; path validation
+/// checks the signatures).
+pub(crate) fn check_chain_order(chain: &[CertificateInfo]) -> Result<(), String> {
+    for (index, pair) in chain.windows(2).enumerate() {
+        if let [subject, issuer] = pair
+            && subject.issuer.der() != issuer.subject.der()
+        {
+            return Err(format!(
+                "certificate {} ({}) is not the issuer of certificate {index}, issued by {}",
+                index + 1,
+                issuer.subject,
+                subject.issuer
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// "certificate 1 (CN=…) expired at …": the first certificate of the

@@ -98,6 +98,7 @@ both_backends!(
     name_constraints_violated,
     not_an_x509_credential,
     undecodable_end_entity,
+    chain_out_of_order,
 );
 
 fn valid_chains_of_three_algorithms<C: OpenMlsCrypto>(crypto: &C)
@@ -723,4 +724,42 @@ where
 /// Seconds since the epoch of a date, via rcgen's calendar.
 fn ymd_secs(year: i32, month: u8, day: u8) -> u64 {
     u64::try_from(ymd(year, month, day).unix_timestamp()).unwrap()
+}
+
+/// RFC 9420 §5.3: each certificate is the issuer of the one before it.
+fn chain_out_of_order<C: OpenMlsCrypto>(crypto: &C)
+where
+    C::Suite: 'static,
+{
+    let chain = Chain::new(SUITE_ED25519);
+    let v = validator(crypto, &chain.root);
+    let stranger = issue(SUITE_ED25519, ca_params("Stranger", None), None);
+    for credential in [
+        vec![
+            chain.ee.der.clone(),
+            stranger.der.clone(),
+            chain.intermediate.der.clone(),
+        ],
+        vec![
+            chain.ee.der.clone(),
+            chain.root.der.clone(),
+            chain.intermediate.der.clone(),
+        ],
+    ] {
+        let err = refused(
+            judge(crypto, SUITE_ED25519, &chain, &credential, &v, NOW),
+            K::Malformed,
+        );
+        assert!(
+            err.detail.contains("is not the issuer of certificate 0"),
+            "{err}"
+        );
+    }
+    // A broken certificate after the end entity is named.
+    let credential = vec![chain.ee.der.clone(), b"junk".to_vec()];
+    let err = refused(
+        judge(crypto, SUITE_ED25519, &chain, &credential, &v, NOW),
+        K::Malformed,
+    );
+    assert!(err.detail.starts_with("certificate 1:"), "{err}");
 }

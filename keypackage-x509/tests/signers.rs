@@ -257,3 +257,23 @@ fn x509_key_packages_list_x509_in_their_capabilities() {
     assert_eq!(leaf.credential, signer.credential());
     assert_eq!(&leaf.signature_key, signer.public_key());
 }
+
+/// The chain must be in RFC 9420 §5.3 order, end entity first.
+#[test]
+fn a_chain_out_of_order_is_refused() {
+    let crypto = RustCrypto::new();
+    let mut chain = load_certificates(&fixture("p256", "chain.pem")).unwrap();
+    chain.reverse();
+    let key = PrivateKey::from_pem(&fixture("p256", "ee.key.pem")).unwrap();
+    let err = X509Signer::from_private_key(&crypto, SUITE_P256, chain, &key).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            X509Error::Malformed {
+                what: "certificate chain",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
