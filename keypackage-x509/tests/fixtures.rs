@@ -265,3 +265,37 @@ fn the_fixture_certificates_read_as_openssl_wrote_them() {
         assert_eq!(ca.key_usage.unwrap().names(), ["keyCertSign", "cRLSign"]);
     }
 }
+
+/// OpenSSL's CRLs (v2, signed by the intermediate), verified by our
+/// backends: one revokes the end entity, one revokes nothing.
+#[test]
+fn openssl_crls_are_honoured_under_both_backends() {
+    let rustcrypto = RustCrypto::new();
+    let ring = RingCrypto::new();
+    for (alg, suite, _) in ALGORITHMS {
+        let chain = keypackage_x509::load_certificates(&fixture(alg, "chain.pem")).unwrap();
+        let key = fixture(alg, "ee.key.pem");
+        let check = |crypto: &dyn Fn(&str) -> Result<(), keypackage_core::CredentialRejected>| {
+            crypto("crl-empty.pem").unwrap();
+            let err = crypto("crl-revoked.pem").unwrap_err();
+            assert_eq!(err.kind, CredentialRejection::Revoked, "{alg}: {err}");
+        };
+        check(&|crl| {
+            let signer =
+                X509Signer::from_files(&rustcrypto, suite, &fixture(alg, "chain.pem"), &key)
+                    .unwrap();
+            let v = validator(&rustcrypto, alg)
+                .with_crls(&fixture(alg, crl))
+                .unwrap();
+            verdict(&rustcrypto, suite, &chain, &signer, &v, NOW)
+        });
+        if ring.supports(suite) {
+            check(&|crl| {
+                let signer =
+                    X509Signer::from_files(&ring, suite, &fixture(alg, "chain.pem"), &key).unwrap();
+                let v = validator(&ring, alg).with_crls(&fixture(alg, crl)).unwrap();
+                verdict(&ring, suite, &chain, &signer, &v, NOW)
+            });
+        }
+    }
+}
