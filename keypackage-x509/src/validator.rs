@@ -415,53 +415,62 @@ impl X509CredentialValidator {
             .iter()
             .map(|d| CertificateDer::from(*d))
             .collect();
-        let crl_refs: Vec<&CertRevocationList<'_>> = self.crls.iter().collect();
-        let revocation = match RevocationOptionsBuilder::new(&crl_refs) {
-            Ok(builder) => Some(
-                builder
-                    .with_depth(RevocationCheckDepth::Chain)
-                    .with_status_policy(if self.require_revocation_status {
-                        UnknownStatusPolicy::Deny
-                    } else {
-                        UnknownStatusPolicy::Allow
-                    })
-                    .with_expiration_policy(if self.allow_expired_crls {
-                        ExpirationPolicy::Ignore
-                    } else {
-                        ExpirationPolicy::Enforce
-                    })
-                    .build(),
-            ),
-            // No CRL configured.
-            Err(_) => None,
-        };
         let time = UnixTime::since_unix_epoch(Duration::from_secs(input.now));
         let algorithms = self.algorithms.as_refs();
-        let path = end_entity
-            .verify_for_usage(
-                &algorithms,
-                &self.anchors.anchors,
-                &intermediates,
-                time,
-                EkuPolicy {
-                    required: &self.required_ekus,
-                },
-                revocation,
-                None,
-            )
-            .map_err(|e| describe(&e, input.now, &chain))?;
-        let intermediates_used = path.intermediate_certificates().count();
-        let anchor = path.anchor();
-        let anchor = self
-            .anchors
-            .anchors
-            .iter()
-            .position(|a| {
-                a.subject_public_key_info.as_ref() == anchor.subject_public_key_info.as_ref()
-                    && a.subject.as_ref() == anchor.subject.as_ref()
-            })
-            .and_then(|i| self.anchors.subjects.get(i))
-            .cloned();
+        // rustls-webpki consults one CRL per issuer (the first it finds);
+        // with several CRLs of one issuer, one pass per CRL, so that every
+        // configured CRL is checked (its signature too). One pass without
+        // CRLs.
+        let mut found = None;
+        for crls in self.crl_passes() {
+            let revocation = match RevocationOptionsBuilder::new(&crls) {
+                Ok(builder) => Some(
+                    builder
+                        .with_depth(RevocationCheckDepth::Chain)
+                        .with_status_policy(if self.require_revocation_status {
+                            UnknownStatusPolicy::Deny
+                        } else {
+                            UnknownStatusPolicy::Allow
+                        })
+                        .with_expiration_policy(if self.allow_expired_crls {
+                            ExpirationPolicy::Ignore
+                        } else {
+                            ExpirationPolicy::Enforce
+                        })
+                        .build(),
+                ),
+                // No CRL configured.
+                Err(_) => None,
+            };
+            let path = end_entity
+                .verify_for_usage(
+                    &algorithms,
+                    &self.anchors.anchors,
+                    &intermediates,
+                    time,
+                    EkuPolicy {
+                        required: &self.required_ekus,
+                    },
+                    revocation,
+                    None,
+                )
+                .map_err(|e| describe(&e, input.now, &chain))?;
+            let anchor = path.anchor();
+            let anchor = self
+                .anchors
+                .anchors
+                .iter()
+                .position(|a| {
+                    a.subject_public_key_info.as_ref() == anchor.subject_public_key_info.as_ref()
+                        && a.subject.as_ref() == anchor.subject.as_ref()
+                })
+                .and_then(|i| self.anchors.subjects.get(i))
+                .cloned();
+            found = Some((path.intermediate_certificates().count(), anchor));
+        }
+        let Some((intermediates_used, anchor)) = found else {
+            return reject(K::Other, "no path validation ran".to_owned());
+        };
 
         let verified = VerifiedX509Credential {
             end_entity: ee,
@@ -477,6 +486,33 @@ impl X509CredentialValidator {
             }
         }
         Ok(verified)
+    }
+}
+
+impl X509CredentialValidator {
+    /// The CRL sets to validate with: with at most one CRL per issuer, one
+    /// set of all of them; else set `i` holds each issuer's `i`-th CRL (its
+    /// last, for an issuer with fewer). Without CRLs, one empty set.
+    fn crl_passes(&self) -> Vec<Vec<&CertRevocationList<'static>>> {
+        let mut by_issuer: Vec<Vec<&CertRevocationList<'static>>> = Vec::new();
+        for crl in &self.crls {
+            match by_issuer
+                .iter_mut()
+                .find(|group| group.first().is_some_and(|c| c.issuer() == crl.issuer()))
+            {
+                Some(group) => group.push(crl),
+                None => by_issuer.push(vec![crl]),
+            }
+        }
+        let passes = by_issuer.iter().map(Vec::len).max().unwrap_or(1);
+        (0..passes)
+            .map(|i| {
+                by_issuer
+                    .iter()
+                    .filter_map(|group| group.get(i).or_else(|| group.last()).copied())
+                    .collect()
+            })
+            .collect()
     }
 }
 

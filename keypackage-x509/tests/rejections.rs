@@ -581,6 +581,20 @@ where
         judge(crypto, SUITE_ED25519, &chain, &chain.credential(), &v, NOW),
         K::Revoked,
     );
+    // Several CRLs of one issuer, in either order: each is consulted.
+    let none = crl(&chain.intermediate, &[7], (2031, 1, 1));
+    let ee = crl(&chain.intermediate, &[0x4242], (2031, 1, 1));
+    for (first, second) in [(&none, &ee), (&ee, &none)] {
+        let v = validator(crypto, &chain.root)
+            .with_crls(first)
+            .unwrap()
+            .with_crls(second)
+            .unwrap();
+        refused(
+            judge(crypto, SUITE_ED25519, &chain, &chain.credential(), &v, NOW),
+            K::Revoked,
+        );
+    }
 }
 
 fn crl_problems<C: OpenMlsCrypto>(crypto: &C)
