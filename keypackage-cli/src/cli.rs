@@ -16,9 +16,12 @@ const VALIDATE_LONG_ABOUT: &str = "\
 Validate key packages: every rule of RFC 9420 §10, named by its rule ID. Prints one line per \
 input: `ok <reference-hex>` or `invalid <RULE-ID> <location>: <reason>`.
 
-Credentials are NOT checked: kp validates with AcceptAnyCredential, an explicit choice (RFC 9420 \
-§5.3.1 leaves the judgement of a credential to the application). An input that is an MLSMessage \
-is also checked for its message version (KP-VER).";
+Credentials are NOT checked unless --trust-anchors is given: kp validates with \
+AcceptAnyCredential, an explicit choice (RFC 9420 §5.3.1 leaves the judgement of a credential to \
+the application). With --trust-anchors, x509 credentials are path-validated to those roots at \
+--now (and checked against each --crl); a refusal is `invalid KP-CREDENTIAL <location>: \
+credential refused: <kind>: <detail>`. An input that is an MLSMessage is also checked for its \
+message version (KP-VER).";
 
 /// kp: make, inspect and validate MLS key packages (RFC 9420 §10).
 #[derive(Debug, Parser)]
@@ -39,7 +42,8 @@ pub enum Command {
     /// print every field.
     Inspect(InspectArgs),
     /// Validate key packages: one line per input, `ok <ref>` or `invalid
-    /// <RULE-ID> <reason>`. Credentials are not checked (AcceptAnyCredential).
+    /// <RULE-ID> <reason>`. Credentials are not checked (AcceptAnyCredential)
+    /// unless --trust-anchors is given.
     #[command(long_about = VALIDATE_LONG_ABOUT)]
     Validate(ValidateArgs),
     /// Print the KeyPackageRef (RFC 9420 §5.2) of each key package, in hex.
@@ -80,6 +84,20 @@ pub struct GenerateArgs {
     /// Identity of the basic credential [default: $USER, else $LOGNAME, else "kp-user"].
     #[arg(long, short = 'i', value_name = "S")]
     pub identity: Option<String>,
+    /// An X.509 certificate chain (PEM, end entity first, in file order; or
+    /// one DER certificate): the key packages get an x509 credential with
+    /// it, signed with --private-key.
+    #[arg(
+        long,
+        value_name = "CHAIN",
+        requires = "private_key",
+        conflicts_with = "identity"
+    )]
+    pub certificate: Option<PathBuf>,
+    /// The end-entity certificate's private key (PKCS#8, or SEC1 for ECDSA;
+    /// PEM or DER), with --certificate.
+    #[arg(long, value_name = "KEY", requires = "certificate")]
+    pub private_key: Option<PathBuf>,
     /// How many key packages.
     #[arg(long, short = 'n', value_name = "K", default_value_t = 1)]
     pub count: usize,
@@ -143,6 +161,15 @@ pub struct ValidateArgs {
     /// One JSON object per input, one per line.
     #[arg(long)]
     pub json: bool,
+    /// Trust anchors (PEM certificates, or one DER certificate): x509
+    /// credentials are then path-validated to them at --now (KP-CREDENTIAL).
+    /// Without it, credentials are not checked.
+    #[arg(long, value_name = "ROOTS")]
+    pub trust_anchors: Option<PathBuf>,
+    /// A CRL (PEM, possibly several, or one DER) to check x509 credentials
+    /// against, with --trust-anchors; repeatable.
+    #[arg(long, value_name = "FILE", requires = "trust_anchors")]
+    pub crl: Vec<PathBuf>,
 }
 
 /// `--max-lifetime`: days, or off.

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use keypackage_core::traits::{KeyStore, OpenMlsCrypto};
+use keypackage_core::traits::{KeyStore, OpenMlsCrypto, Signer};
 use keypackage_core::{Credential, KeyPackage, KeyPackageBuilder, encode_key_package_message};
 
 use crate::backend::{self, Backend};
@@ -20,6 +20,7 @@ use crate::progress::Progress;
 use crate::store;
 use crate::time::DAY;
 use crate::with_crypto;
+use crate::x509;
 
 /// The longest lifetime validators accept by default (365 days; the
 /// library's maximum adds one hour for the backdated `not_before`).
@@ -82,17 +83,61 @@ fn generate<C: OpenMlsCrypto>(
     path: &Path,
 ) -> Result<ExitCode, CliError> {
     let suite = backend::provider(crypto, backend, args.ciphersuite)?;
+    // With --certificate: an x509 credential and the certificate's key,
+    // checked against each other and the suite before the store is touched.
+    let x509_signer = match (&args.certificate, &args.private_key) {
+        (Some(certificate), Some(private_key)) => Some(x509::signer(
+            crypto,
+            args.ciphersuite,
+            certificate,
+            private_key,
+        )?),
+        _ => None,
+    };
     let key_store = store::open_or_create(path)?;
     eprintln!("kp: key store: {}", path.display());
-    let signer = store::load_or_create_signer(&suite, path, identity)?;
-    let credential = Credential::basic(identity.as_bytes());
+    match x509_signer {
+        Some(signer) => emit(
+            crypto,
+            args,
+            builder,
+            &signer.credential(),
+            &signer,
+            &key_store,
+            path,
+        ),
+        None => {
+            let signer = store::load_or_create_signer(&suite, path, identity)?;
+            let credential = Credential::basic(identity.as_bytes());
+            emit(
+                crypto,
+                args,
+                builder,
+                &credential,
+                &signer,
+                &key_store,
+                path,
+            )
+        }
+    }
+}
 
+/// Builds, stores and prints `args.count` key packages.
+fn emit<C: OpenMlsCrypto, G: Signer, K: KeyStore>(
+    crypto: &C,
+    args: &GenerateArgs,
+    builder: &KeyPackageBuilder,
+    credential: &Credential,
+    signer: &G,
+    key_store: &K,
+    path: &Path,
+) -> Result<ExitCode, CliError> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut progress = Progress::new("created", args.count);
     for done in 1..=args.count {
         let bundle = builder
-            .build(crypto, args.ciphersuite, credential.clone(), &signer)
+            .build(crypto, args.ciphersuite, credential.clone(), signer)
             .map_err(|e| CliError::internal(format!("cannot create a key package: {e}")))?;
         let output = encode(bundle.key_package(), args.format)?;
         let entry = bundle

@@ -23,6 +23,7 @@ mod read;
 mod speed;
 mod store;
 mod time;
+mod x509;
 
 use std::process::ExitCode;
 

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use keypackage_core::rustcrypto::RustCrypto;
 use keypackage_core::traits::OpenMlsCrypto;
 use keypackage_core::{
-    AcceptAnyCredential, GroupParameters, KeyPackage, KeyPackageIn, ProtocolVersion,
-    ValidationContext, ValidationError,
+    AcceptAnyCredential, CredentialValidator, GroupParameters, KeyPackage, KeyPackageIn,
+    ProtocolVersion, ValidationContext, ValidationError,
 };
 use serde_json::json;
 
@@ -18,6 +18,7 @@ use crate::inspect::{self, Inspected};
 use crate::output::Output;
 use crate::time::{self, DAY};
 use crate::with_crypto;
+use crate::x509;
 
 /// The hour the library's default maximum adds for a backdated `not_before`.
 const BACKDATE_ALLOWANCE: u64 = 3600;
@@ -51,17 +52,29 @@ fn validate_all<C: OpenMlsCrypto>(
     crypto: &C,
     args: &ValidateArgs,
     items: &[Item],
-) -> Result<ExitCode, CliError> {
+) -> Result<ExitCode, CliError>
+where
+    C::Suite: 'static,
+{
     if let Some(suite) = args.ciphersuite {
         backend::provider(crypto, args.backend, suite)?;
     }
+    // --trust-anchors: x509 credentials are path-validated (keypackage-x509).
+    let x509_validator = match &args.trust_anchors {
+        Some(anchors) => Some(x509::validator(crypto, anchors, &args.crl)?),
+        None => None,
+    };
+    let credential_validator: &dyn CredentialValidator = match &x509_validator {
+        Some(validator) => validator,
+        None => &AcceptAnyCredential,
+    };
     let max_lifetime = match args.max_lifetime {
         MaxLifetime::Off => None,
         MaxLifetime::Days(days) => {
             Some(days.saturating_mul(DAY).saturating_add(BACKDATE_ALLOWANCE))
         }
     };
-    let mut ctx = ValidationContext::new(args.now.unwrap_or_else(time::now), &AcceptAnyCredential)
+    let mut ctx = ValidationContext::new(args.now.unwrap_or_else(time::now), credential_validator)
         .with_max_lifetime(max_lifetime)
         .with_refuse_listed_defaults(!args.allow_listed_defaults);
     if let Some(suite) = args.ciphersuite {
@@ -89,16 +102,20 @@ fn validate_all<C: OpenMlsCrypto>(
                     format!("ok {reference}")
                 }
             }
-            Err((rule, reason)) => {
+            Err((rule, reason, credential_refusal)) => {
                 any_invalid = true;
                 if args.json {
-                    json!({
+                    let mut object = json!({
                         "line": item.line,
                         "status": "invalid",
                         "rule": rule,
                         "reason": reason,
-                    })
-                    .to_string()
+                    });
+                    // KP-CREDENTIAL: the kind of refusal (`expired`, …).
+                    if let (Some(kind), Some(map)) = (credential_refusal, object.as_object_mut()) {
+                        map.insert("credential_refusal".to_owned(), kind.into());
+                    }
+                    object.to_string()
                 } else {
                     format!("invalid {rule} {}: {reason}", item.location())
                 }
@@ -113,17 +130,21 @@ fn validate_all<C: OpenMlsCrypto>(
     Ok(exit_status(any_invalid))
 }
 
-/// The validated key package, or the rule and the reason; an internal
-/// library error is a [`CliError`].
+/// A refusal: the rule, the reason, and for KP-CREDENTIAL the kind of
+/// credential refusal.
+type Refusal = (&'static str, String, Option<&'static str>);
+
+/// The validated key package, or the refusal; an internal library error is
+/// a [`CliError`].
 fn verdict<C: OpenMlsCrypto>(
     crypto: &C,
     ctx: &ValidationContext<'_>,
     item: &Item,
-) -> Result<Result<KeyPackage, (&'static str, String)>, CliError> {
+) -> Result<Result<KeyPackage, Refusal>, CliError> {
     let decode_rule = keypackage_core::Rule::Decode.id();
     let (_, bytes, decoded) = match decode_item(item) {
         Ok(found) => found,
-        Err(reason) => return Ok(Err((decode_rule, reason))),
+        Err(reason) => return Ok(Err((decode_rule, reason, None))),
     };
     let result = match decoded.message_version {
         // The message's version is checked too (KP-VER).
@@ -133,7 +154,13 @@ fn verdict<C: OpenMlsCrypto>(
     match result {
         Ok(kp) => Ok(Ok(kp)),
         Err(error) => match error.rule() {
-            Some(rule) => Ok(Err((rule.id(), reason_of(&error, rule.id())))),
+            Some(rule) => {
+                let kind = match &error {
+                    ValidationError::Credential(rejected) => Some(rejected.kind.name()),
+                    _ => None,
+                };
+                Ok(Err((rule.id(), reason_of(&error, rule.id()), kind)))
+            }
             None => Err(CliError::internal(format!("{}: {error}", item.location()))),
         },
     }
