@@ -212,7 +212,7 @@ pub struct SpeedArgs {
     /// Crypto backend.
     #[arg(long, short = 'b', value_enum, default_value_t = Backend::Rustcrypto)]
     pub backend: Backend,
-    /// How many key packages to create and validate.
+    /// How many key packages to create and validate (1 to 100000).
     #[arg(long, short = 'n', value_name = "K", default_value_t = 1000)]
     pub count: usize,
     /// One JSON object.

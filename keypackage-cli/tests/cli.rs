@@ -1223,6 +1223,15 @@ fn speed_prints_microseconds_and_the_core_count() {
 }
 
 #[test]
+fn speed_count_beyond_the_maximum_is_a_usage_error() {
+    let env = Env::new();
+    for count in ["100001", "1000000000000000000", &usize::MAX.to_string()] {
+        env.run(&["speed", "--count", count], b"")
+            .assert_error("--count must be at most 100000");
+    }
+}
+
+#[test]
 fn damaged_key_store_and_signature_key_are_one_line_errors() {
     let env = Env::new();
     std::fs::create_dir_all(env.path("store")).unwrap();
