@@ -168,6 +168,31 @@ fn joined(lines: &[String]) -> Vec<u8> {
     text.into_bytes()
 }
 
+/// Runs `kp args` with `stdin`; fails the test if it has not ended within
+/// a minute (the run is killed).
+fn run_bounded(env: &Env, args: &[&str], stdin: Stdio) -> Run {
+    let child = env
+        .command()
+        .args(args)
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(child.wait_with_output());
+    });
+    match receiver.recv_timeout(std::time::Duration::from_secs(60)) {
+        Ok(output) => finish(output.unwrap()),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            panic!("kp {args:?} did not end within a minute");
+        }
+    }
+}
+
 // ---------------------------------------------------------------- generate
 
 #[test]
@@ -1241,15 +1266,196 @@ fn damaged_key_store_and_signature_key_are_one_line_errors() {
     env.run(&["generate"], b"")
         .assert_error(&format!("key store {}", env.keystore().display()));
     std::fs::remove_file(env.keystore()).unwrap();
-    // A signature key file that is not hex, or not a key of its scheme.
+    // A signature key file (private, as kp makes them) that is not hex, is
+    // too large, or is not a key of its scheme.
     let keys = env.path("store/keystore.sqlite.signature-keys");
     std::fs::create_dir_all(&keys).unwrap();
-    std::fs::write(keys.join("ed25519-65766521.key"), b"not hex\n").unwrap();
+    set_mode(&keys, 0o700);
+    let key = keys.join("ed25519-65766521.key");
+    write_private(&key, b"not hex\n");
     env.run(&["generate", "--identity", "eve!"], b"")
         .assert_error("is damaged (not hex");
-    std::fs::write(keys.join("ed25519-65766521.key"), b"0102\n").unwrap();
+    write_private(&key, &[b'0'; 5000]);
+    env.run(&["generate", "--identity", "eve!"], b"")
+        .assert_error("is damaged (larger than 1024 bytes)");
+    write_private(&key, b"0102\n");
     env.run(&["generate", "--identity", "eve!"], b"")
         .assert_error("is not a valid Ed25519 key");
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::symlink_metadata(path)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+/// Writes `path` with mode 0600, as kp writes key files.
+fn write_private(path: &Path, content: &[u8]) {
+    std::fs::write(path, content).unwrap();
+    set_mode(path, 0o600);
+}
+
+// ------------------------------------------------------ signature key files
+
+/// The key file and directory of identity "alice" (Ed25519) in `env`.
+fn alice_key(env: &Env) -> (PathBuf, PathBuf) {
+    let dir = env.path("store/keystore.sqlite.signature-keys");
+    (dir.join("ed25519-616c696365.key"), dir)
+}
+
+fn signature_key_of(env: &Env, line: &str) -> String {
+    let run = env.run(&["inspect", "--json"], format!("{line}\n").as_bytes());
+    let json: Value = serde_json::from_str(run.lines()[0]).unwrap();
+    json["leaf_node"]["signature_key"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn signature_keys_open_to_others_are_refused_until_made_private() {
+    let env = Env::new();
+    let first = env.generate(&["--identity", "alice"]).remove(0);
+    let (key, dir) = alice_key(&env);
+    assert_eq!((mode_of(&dir), mode_of(&key)), (0o700, 0o600));
+    // A directory that already existed, open to others.
+    for mode in [0o755, 0o710, 0o701] {
+        set_mode(&dir, mode);
+        let run = env.run(&["generate", "--identity", "alice"], b"");
+        run.assert_error(&format!(
+            "signature key directory {} has mode {mode:04o}, open to group or others: refused; to fix: chmod 700 {}",
+            dir.display(),
+            dir.display()
+        ));
+        assert_eq!(run.stdout, "");
+    }
+    set_mode(&dir, 0o700);
+    // A key file that already existed, readable by others.
+    for mode in [0o644, 0o640, 0o604, 0o620] {
+        set_mode(&key, mode);
+        env.run(&["generate", "--identity", "alice"], b"")
+            .assert_error(&format!(
+                "signature key {} has mode {mode:04o}, open to group or others: refused; to fix: chmod 600 {}",
+                key.display(),
+                key.display()
+            ));
+    }
+    // The fix the message names works, and the key is the same one.
+    set_mode(&key, 0o600);
+    let again = env.generate(&["--identity", "alice"]).remove(0);
+    assert_eq!(
+        signature_key_of(&env, &first),
+        signature_key_of(&env, &again)
+    );
+    // A directory made by kp where none was, and its missing parents: 0700.
+    let other = env.path("elsewhere/deeper/ks.sqlite");
+    env.generate(&["--identity", "bob", "--keystore", other.to_str().unwrap()]);
+    assert_eq!(
+        mode_of(&env.path("elsewhere/deeper/ks.sqlite.signature-keys")),
+        0o700
+    );
+}
+
+#[test]
+fn signature_keys_behind_links_or_in_special_files_are_refused() {
+    let env = Env::new();
+    env.generate(&["--identity", "alice"]);
+    let (key, dir) = alice_key(&env);
+    // A key file that is a link to a private, valid key elsewhere.
+    let planted = env.path("planted.key");
+    std::fs::copy(&key, &planted).unwrap();
+    set_mode(&planted, 0o600);
+    std::fs::remove_file(&key).unwrap();
+    std::os::unix::fs::symlink(&planted, &key).unwrap();
+    env.run(&["generate", "--identity", "alice"], b"")
+        .assert_error(&format!(
+            "signature key {} is a symbolic link: refused; to fix:",
+            key.display()
+        ));
+    std::fs::remove_file(&key).unwrap();
+    // A FIFO: refused at once, not waited on.
+    assert!(Command::new("mkfifo").arg(&key).status().unwrap().success());
+    run_bounded(&env, &["generate", "--identity", "alice"], Stdio::null()).assert_error(&format!(
+        "signature key {} is a FIFO: refused; to fix: remove it (rm {})",
+        key.display(),
+        key.display()
+    ));
+    std::fs::remove_file(&key).unwrap();
+    // A directory where the key file should be.
+    std::fs::create_dir(&key).unwrap();
+    env.run(&["generate", "--identity", "alice"], b"")
+        .assert_error("is a directory: refused");
+    std::fs::remove_dir(&key).unwrap();
+    // The directory itself a link to a private directory.
+    let real = env.path("real-keys");
+    std::fs::rename(&dir, &real).unwrap();
+    std::os::unix::fs::symlink(&real, &dir).unwrap();
+    env.run(&["generate", "--identity", "alice"], b"")
+        .assert_error(&format!(
+            "signature key directory {} is a symbolic link: refused; to fix:",
+            dir.display()
+        ));
+    std::fs::remove_file(&dir).unwrap();
+    // A regular file where the directory should be.
+    std::fs::write(&dir, b"").unwrap();
+    env.run(&["generate", "--identity", "alice"], b"")
+        .assert_error(&format!(
+            "signature key directory {} is a regular file: refused",
+            dir.display()
+        ));
+}
+
+#[test]
+fn signature_keys_of_another_user_are_refused() {
+    let env = Env::new();
+    env.generate(&["--identity", "alice"]);
+    let (key, dir) = alice_key(&env);
+    // Only root can give a file away; elsewhere this part cannot run.
+    let nobody = "65534";
+    if !Command::new("chown")
+        .args([nobody, key.to_str().unwrap()])
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .success()
+    {
+        eprintln!("cannot chown (not root): skipped");
+        return;
+    }
+    env.run(&["generate", "--identity", "alice"], b"")
+        .assert_error(&format!(
+            "signature key {} is owned by uid 65534, not by you",
+            key.display()
+        ));
+    let me = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&dir).unwrap());
+    assert!(
+        Command::new("chown")
+            .args([&me.to_string(), key.to_str().unwrap()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(
+        Command::new("chown")
+            .args([nobody, dir.to_str().unwrap()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    env.run(&["generate", "--identity", "alice"], b"")
+        .assert_error(&format!(
+            "signature key directory {} is owned by uid 65534, not by you (uid {me}): its keys may not be yours: refused; to fix: chown -R {me} {} if they are, else remove it",
+            dir.display(),
+            dir.display()
+        ));
 }
 
 #[test]
