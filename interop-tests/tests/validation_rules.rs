@@ -440,7 +440,11 @@ fn kp_no_defaults<C: OpenMlsCrypto>(crypto: &C) {
         });
         // The reserved value 0x0000, in either list.
         expect_rule(crypto, suite, Rule::NoDefaults, &ctx(), |kp| {
-            kp.leaf_node.capabilities.extensions.0.push(ExtensionType(0))
+            kp.leaf_node
+                .capabilities
+                .extensions
+                .0
+                .push(ExtensionType(0))
         });
         expect_rule(crypto, suite, Rule::NoDefaults, &ctx(), |kp| {
             kp.leaf_node.capabilities.proposals.0.push(ProposalType(0))

@@ -18,6 +18,7 @@ mod generate;
 mod input;
 mod inspect;
 mod output;
+mod prefetch;
 mod progress;
 mod read;
 mod speed;
