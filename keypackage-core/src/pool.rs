@@ -254,8 +254,8 @@ mod tests {
             let lifetime = kp.leaf_node().leaf_node_source.lifetime().copied().unwrap();
             assert_eq!(lifetime, Lifetime::new(NOW - DEFAULT_BACKDATE, NOW + 1_000));
             let stored = store.get(kp.reference()).unwrap().unwrap();
-            assert_eq!(stored.not_after, NOW + 1_000);
-            let bundle = KeyPackageBundle::decode(stored.bundle.expose(), &crypto).unwrap();
+            assert_eq!(stored.not_after(), NOW + 1_000);
+            let bundle = KeyPackageBundle::from_stored(&stored, &crypto).unwrap();
             assert_eq!(bundle.key_package(), kp);
         }
     }

@@ -38,6 +38,8 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 ///   transaction, which takes the database's write lock before it reads; two
 ///   takers, in this process or another, are serialized and at most one gets
 ///   a normal key package. A failed call rolls back and changes nothing.
+///   [`store_many`](KeyStore::store_many) writes a whole batch in one
+///   transaction.
 /// * The schema is versioned (`PRAGMA user_version`) and migrated in order
 ///   on open; a file from a newer version or another application is refused.
 ///
@@ -108,17 +110,17 @@ impl RawRow {
     }
 
     /// The entry and its reservation; `Corrupt` for a value this crate
-    /// never writes.
+    /// never writes, or a row that does not describe its bundle.
     fn check(self) -> Result<(StoredKeyPackage, Option<u64>), KeyStoreError> {
         let last_resort = flag(self.last_resort)?;
         Ok((
-            StoredKeyPackage {
-                reference: KeyPackageRef::new(self.reference),
-                init_key: HpkePublicKey::new(self.init_key),
-                not_after: time_from_sql(self.not_after),
+            StoredKeyPackage::from_store_row(
+                KeyPackageRef::new(self.reference),
+                HpkePublicKey::new(self.init_key),
+                time_from_sql(self.not_after),
                 last_resort,
-                bundle: self.bundle,
-            },
+                self.bundle,
+            )?,
             self.reserved_at.map(time_from_sql),
         ))
     }
@@ -333,39 +335,51 @@ fn exists(tx: &Transaction<'_>, sql: &str, key: &[u8]) -> Result<bool, KeyStoreE
         .map_err(sql_error("check duplicates"))
 }
 
+/// Inserts one entry inside a write transaction, refusing a duplicate
+/// reference, then a duplicate init key (the rows of this transaction
+/// included, so a batch is checked against itself too).
+fn insert(tx: &Transaction<'_>, entry: &StoredKeyPackage) -> Result<(), KeyStoreError> {
+    if exists(
+        tx,
+        "SELECT 1 FROM key_packages WHERE reference = ?1",
+        entry.reference().as_slice(),
+    )? {
+        return Err(KeyStoreError::DuplicateReference);
+    }
+    if exists(
+        tx,
+        "SELECT 1 FROM key_packages WHERE init_key = ?1",
+        entry.init_key().as_slice(),
+    )? {
+        return Err(KeyStoreError::DuplicateInitKey);
+    }
+    execute(
+        tx,
+        "insert key package",
+        "INSERT INTO key_packages
+             (reference, init_key, not_after, last_resort, reserved_at, bundle)
+         VALUES (?1, ?2, ?3, ?4, NULL, ?5)",
+        params![
+            entry.reference().as_slice(),
+            entry.init_key().as_slice(),
+            time_to_sql(entry.not_after()),
+            i64::from(entry.last_resort()),
+            entry.bundle().expose(),
+        ],
+    )?;
+    Ok(())
+}
+
 impl KeyStore for SqliteKeyStore {
     fn store(&self, entry: StoredKeyPackage) -> Result<(), KeyStoreError> {
-        self.write(|tx| {
-            if exists(
-                tx,
-                "SELECT 1 FROM key_packages WHERE reference = ?1",
-                entry.reference.as_slice(),
-            )? {
-                return Err(KeyStoreError::DuplicateReference);
-            }
-            if exists(
-                tx,
-                "SELECT 1 FROM key_packages WHERE init_key = ?1",
-                entry.init_key.as_slice(),
-            )? {
-                return Err(KeyStoreError::DuplicateInitKey);
-            }
-            execute(
-                tx,
-                "insert key package",
-                "INSERT INTO key_packages
-                     (reference, init_key, not_after, last_resort, reserved_at, bundle)
-                 VALUES (?1, ?2, ?3, ?4, NULL, ?5)",
-                params![
-                    entry.reference.as_slice(),
-                    entry.init_key.as_slice(),
-                    time_to_sql(entry.not_after),
-                    i64::from(entry.last_resort),
-                    entry.bundle.expose(),
-                ],
-            )?;
-            Ok(())
-        })
+        self.write(|tx| insert(tx, &entry))
+    }
+
+    fn store_many(&self, entries: Vec<StoredKeyPackage>) -> Result<(), KeyStoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.write(|tx| entries.iter().try_for_each(|entry| insert(tx, entry)))
     }
 
     fn get(&self, reference: &KeyPackageRef) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
@@ -384,7 +398,7 @@ impl KeyStore for SqliteKeyStore {
     fn take(&self, reference: &KeyPackageRef) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
         self.write(|tx| match select(tx, reference)? {
             None => Ok(None),
-            Some((entry, _)) if entry.last_resort => Ok(Some(entry)),
+            Some((entry, _)) if entry.last_resort() => Ok(Some(entry)),
             Some((_, Some(_))) => Ok(None),
             Some((entry, None)) => {
                 execute(
@@ -405,7 +419,7 @@ impl KeyStore for SqliteKeyStore {
     ) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
         self.write(|tx| match select(tx, reference)? {
             None => Ok(None),
-            Some((entry, _)) if entry.last_resort => Ok(Some(entry)),
+            Some((entry, _)) if entry.last_resort() => Ok(Some(entry)),
             Some((_, Some(_))) => Ok(None),
             Some((entry, None)) => {
                 execute(

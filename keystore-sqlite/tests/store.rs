@@ -75,21 +75,21 @@ fn reopening_keeps_every_entry_byte_for_byte() {
         for entry in &stored {
             store.store(entry.clone()).unwrap();
         }
-        store.reserve(&stored[1].reference, 77).unwrap().unwrap();
+        store.reserve(stored[1].reference(), 77).unwrap().unwrap();
     }
     let store = SqliteKeyStore::open(&path).unwrap();
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     store.integrity_check().unwrap();
     for entry in &stored {
-        assert_eq!(store.get(&entry.reference).unwrap().as_ref(), Some(entry));
+        assert_eq!(store.get(entry.reference()).unwrap().as_ref(), Some(entry));
     }
     // The reservation is durable too, and so is the one-time use.
-    assert!(store.take(&stored[1].reference).unwrap().is_none());
+    assert!(store.take(stored[1].reference()).unwrap().is_none());
     assert_eq!(store.release_stale(u64::MAX).unwrap(), 1);
-    assert!(store.take(&stored[1].reference).unwrap().is_some());
+    assert!(store.take(stored[1].reference()).unwrap().is_some());
     drop(store);
     let store = SqliteKeyStore::open(&path).unwrap();
-    assert!(store.get(&stored[1].reference).unwrap().is_none());
+    assert!(store.get(stored[1].reference()).unwrap().is_none());
 }
 
 #[test]
@@ -178,31 +178,66 @@ fn a_corrupt_row_is_an_error_not_a_panic() {
     let raw = Connection::open(&path).unwrap();
     raw.execute(
         "UPDATE key_packages SET bundle = 'text, not a blob' WHERE reference = ?1",
-        [a.reference.as_slice()],
+        [a.reference().as_slice()],
     )
     .unwrap();
     raw.execute_batch("PRAGMA ignore_check_constraints = ON;")
         .unwrap();
     raw.execute(
         "UPDATE key_packages SET last_resort = 7 WHERE reference = ?1",
-        [b.reference.as_slice()],
+        [b.reference().as_slice()],
     )
     .unwrap();
     assert!(matches!(
-        store.get(&a.reference),
+        store.get(a.reference()),
         Err(KeyStoreError::Corrupt(_))
     ));
     assert!(matches!(
-        store.take(&a.reference),
+        store.take(a.reference()),
         Err(KeyStoreError::Corrupt(_))
     ));
     assert!(matches!(
-        store.get(&b.reference),
+        store.get(b.reference()),
         Err(KeyStoreError::Corrupt(_))
     ));
     assert!(matches!(store.list(), Err(KeyStoreError::Corrupt(_))));
     // A failed take removed nothing.
     assert_eq!(store.count(0).unwrap().total, 2);
+}
+
+#[test]
+fn a_row_that_does_not_describe_its_bundle_is_corrupt() {
+    let dir = common::TempDir::new("lying-row");
+    let path = dir.file("keys.db");
+    let store = SqliteKeyStore::open(&path).unwrap();
+    let mut entries = EntryGen::new(8);
+    let (normal, other) = (entries.entry(10, false), entries.entry(10, false));
+    store.store(normal.clone()).unwrap();
+    store.store(other.clone()).unwrap();
+    // Tampering with the columns: a normal key package marked last resort
+    // (it would be handed out for ever), then another init key.
+    let raw = Connection::open(&path).unwrap();
+    raw.execute(
+        "UPDATE key_packages SET last_resort = 1 WHERE reference = ?1",
+        [normal.reference().as_slice()],
+    )
+    .unwrap();
+    for _ in 0..3 {
+        assert!(matches!(
+            store.take(normal.reference()),
+            Err(KeyStoreError::Corrupt(_))
+        ));
+    }
+    raw.execute(
+        "UPDATE key_packages SET last_resort = 0, init_key = x'00' WHERE reference = ?1",
+        [normal.reference().as_slice()],
+    )
+    .unwrap();
+    assert!(matches!(
+        store.reserve(normal.reference(), 1),
+        Err(KeyStoreError::Corrupt(_))
+    ));
+    assert_eq!(store.get(other.reference()).unwrap().as_ref(), Some(&other));
 }
 
 /// Whether any 32-byte window of `needle` occurs in `haystack`.
@@ -235,27 +270,27 @@ fn deleted_bundles_are_overwritten_on_disk() {
     store.checkpoint().unwrap();
     // The control: stored bundles are on disk in the clear.
     let before = file_bytes(&path);
-    assert!(all.iter().all(|e| leaks(&before, e.bundle.expose())));
+    assert!(all.iter().all(|e| leaks(&before, e.bundle().expose())));
 
     let (taken, deleted, large) = (&all[10], &all[20], &all[25]);
-    assert!(store.take(&taken.reference).unwrap().is_some());
-    assert!(store.delete(&deleted.reference).unwrap());
-    assert!(store.delete(&large.reference).unwrap());
+    assert!(store.take(taken.reference()).unwrap().is_some());
+    assert!(store.delete(deleted.reference()).unwrap());
+    assert!(store.delete(large.reference()).unwrap());
     store.checkpoint().unwrap();
     let after = file_bytes(&path);
     assert!(
-        !leaks(&after, taken.bundle.expose()),
+        !leaks(&after, taken.bundle().expose()),
         "taken bundle left on disk"
     );
     assert!(
-        !leaks(&after, deleted.bundle.expose()),
+        !leaks(&after, deleted.bundle().expose()),
         "deleted bundle left on disk"
     );
     assert!(
-        !leaks(&after, large.bundle.expose()),
+        !leaks(&after, large.bundle().expose()),
         "large bundle left on disk"
     );
-    assert!(leaks(&after, all[30].bundle.expose()));
+    assert!(leaks(&after, all[30].bundle().expose()));
 }
 
 /// Several connections to one file, as several processes would hold; each
@@ -274,6 +309,9 @@ impl Connections {
 impl KeyStore for Connections {
     fn store(&self, entry: StoredKeyPackage) -> Result<(), KeyStoreError> {
         self.pick().store(entry)
+    }
+    fn store_many(&self, entries: Vec<StoredKeyPackage>) -> Result<(), KeyStoreError> {
+        self.pick().store_many(entries)
     }
     fn get(&self, r: &KeyPackageRef) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
         self.pick().get(r)
@@ -327,6 +365,7 @@ fn separate_connections_still_hand_each_key_package_out_once() {
     suite::check_concurrent_take(&make());
     suite::check_concurrent_take_and_reserve(&make());
     suite::check_concurrent_duplicates(&make());
+    suite::check_store_many_duplicate_of_stored(&make());
 }
 
 // ---------------------------------------------------------------------------
@@ -345,12 +384,17 @@ fn fixture_entries() -> Vec<(StoredKeyPackage, Option<u64>)> {
             .map(|i| seed.wrapping_mul(31).wrapping_add((i % 251) as u8))
             .collect()
     };
-    let entry = |i: u8, not_after: u64, last_resort: bool, bundle_len: usize| StoredKeyPackage {
-        reference: KeyPackageRef::new(bytes(i, 32)),
-        init_key: HpkePublicKey::new(bytes(i.wrapping_add(100), 32)),
-        not_after,
-        last_resort,
-        bundle: Secret::new(bytes(i.wrapping_add(200), bundle_len)),
+    // Rows of schema 1 with synthetic bundles (no header): read back as the
+    // store's own rows.
+    let entry = |i: u8, not_after: u64, last_resort: bool, bundle_len: usize| {
+        StoredKeyPackage::from_store_row(
+            KeyPackageRef::new(bytes(i, 32)),
+            HpkePublicKey::new(bytes(i.wrapping_add(100), 32)),
+            not_after,
+            last_resort,
+            Secret::new(bytes(i.wrapping_add(200), bundle_len)),
+        )
+        .unwrap()
     };
     vec![
         (entry(1, 1_700_000_000, false, 300), None),
@@ -380,7 +424,7 @@ fn write_schema_v1_fixture() {
     let _ = fs::remove_file(&path);
     let store = SqliteKeyStore::open(&path).unwrap();
     for (entry, reserved_at) in fixture_entries() {
-        let reference = entry.reference.clone();
+        let reference = entry.reference().clone();
         store.store(entry).unwrap();
         if let Some(at) = reserved_at {
             store.reserve(&reference, at).unwrap().unwrap();
@@ -404,16 +448,19 @@ fn schema_v1_fixture_reads_back_byte_identical() {
     let listed = store.list().unwrap();
     assert_eq!(listed.len(), expected.len());
     for (entry, reserved_at) in &expected {
-        let found = store.get(&entry.reference).unwrap().expect("fixture entry");
+        let found = store
+            .get(entry.reference())
+            .unwrap()
+            .expect("fixture entry");
         assert_eq!(&found, entry);
-        assert!(found.bundle.expose() == entry.bundle.expose());
+        assert!(found.bundle().expose() == entry.bundle().expose());
         let summary = listed
             .iter()
-            .find(|s| s.reference == entry.reference)
+            .find(|s| s.reference == *entry.reference())
             .unwrap();
         assert_eq!(summary.reserved_at, *reserved_at);
-        assert_eq!(summary.not_after, entry.not_after);
-        assert_eq!(summary.last_resort, entry.last_resort);
+        assert_eq!(summary.not_after, entry.not_after());
+        assert_eq!(summary.last_resort, entry.last_resort());
     }
     // The schema this build creates is the one the fixture was written with
     // (a changed table must come as a new migration, not an edited one).
