@@ -192,6 +192,11 @@ pub struct ValidateArgs {
     /// did): switches KP-NO-DEFAULTS off.
     #[arg(long)]
     pub allow_listed_defaults: bool,
+    /// Accept a key package whose capabilities do not list its own version
+    /// or cipher suite (the working group's welcome.json has one): switches
+    /// KP-OWN-CAPS off.
+    #[arg(long)]
+    pub allow_unlisted_own_capabilities: bool,
     /// Crypto backend.
     #[arg(long, short = 'b', value_enum, default_value_t = Backend::Rustcrypto)]
     pub backend: Backend,

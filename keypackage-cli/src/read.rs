@@ -82,7 +82,8 @@ where
     };
     let mut ctx = ValidationContext::new(args.now.unwrap_or_else(time::now), credential_validator)
         .with_max_lifetime(max_lifetime)
-        .with_refuse_listed_defaults(!args.allow_listed_defaults);
+        .with_refuse_listed_defaults(!args.allow_listed_defaults)
+        .with_own_capabilities_required(!args.allow_unlisted_own_capabilities);
     if let Some(suite) = args.ciphersuite {
         ctx = ctx.with_group(GroupParameters {
             cipher_suite: suite,

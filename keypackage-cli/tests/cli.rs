@@ -1107,6 +1107,32 @@ fn policy_switches_admit_what_they_name() {
         listed.as_bytes(),
     );
     assert_eq!(run.code, 0, "{}", run.stdout);
+    // KP-OWN-CAPS, and its switch.
+    let (mut unlisted, signer) = fixture(&crypto, Ciphersuite(1));
+    unlisted
+        .leaf_node
+        .capabilities
+        .cipher_suites
+        .0
+        .retain(|c| *c != Ciphersuite(1));
+    unlisted.resign(&signer).unwrap();
+    let unlisted = hex::encode(unlisted.encode().unwrap());
+    let run = env.run(&["validate", "--now", &now_arg], unlisted.as_bytes());
+    assert!(
+        run.lines()[0].starts_with("invalid KP-OWN-CAPS "),
+        "{}",
+        run.stdout
+    );
+    let run = env.run(
+        &[
+            "validate",
+            "--now",
+            &now_arg,
+            "--allow-unlisted-own-capabilities",
+        ],
+        unlisted.as_bytes(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
     let run = env.run(&["validate", "--now", &now_arg], forever.as_bytes());
     assert!(run.lines()[0].starts_with("invalid KP-MAX-LIFETIME "));
     let run = env.run(
