@@ -39,7 +39,10 @@ pub const ED25519_POLICY: &str = "1. S < L; 2. A and R canonical (y < p, no sign
 3. A and R not of small order; 4. cofactorless [S]B = R + [k]A";
 
 /// Errors of the crypto layer. Each variant says whose fault it is.
-#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// `Debug` names the variant (`InvalidPublicKey("...")`), `Display` says
+/// what went wrong in words.
+#[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CryptoError {
     /// The provider does not implement this cipher suite (the caller's or the
@@ -86,12 +89,6 @@ pub enum CryptoError {
     /// An operation a backend cannot do; a bug in the library or the backend.
     #[error("internal crypto error: {0}")]
     Internal(&'static str),
-}
-
-impl fmt::Debug for CryptoError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
 }
 
 /// `HPKECiphertext` (RFC 9420 §5.1.3).
@@ -338,5 +335,26 @@ impl<S: Signer + ?Sized> Signer for Box<S> {
     }
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
         (**self).sign(message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_names_the_variant_and_display_describes_it() {
+        assert_eq!(
+            format!("{:?}", CryptoError::ZeroSharedSecret),
+            "ZeroSharedSecret"
+        );
+        assert_eq!(
+            format!("{:?}", CryptoError::InvalidPublicKey("compressed point")),
+            "InvalidPublicKey(\"compressed point\")"
+        );
+        assert_eq!(
+            CryptoError::InvalidPublicKey("compressed point").to_string(),
+            "invalid public key: compressed point"
+        );
     }
 }
