@@ -243,8 +243,4 @@ impl CipherSuiteProvider for RingSuite {
         }
         key.verify(message, signature)
     }
-
-    fn random_bytes(&self, out: &mut [u8]) -> Result<(), CryptoError> {
-        fill_random(out)
-    }
 }

@@ -257,10 +257,6 @@ impl CipherSuiteProvider for RustCryptoSuite {
         }
         verdicts
     }
-
-    fn random_bytes(&self, out: &mut [u8]) -> Result<(), CryptoError> {
-        primitives::random_bytes(out)
-    }
 }
 
 #[cfg(test)]

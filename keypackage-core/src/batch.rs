@@ -45,8 +45,8 @@
 //! machine (`BENCHMARKS.md`): one verification about 31 µs, batch
 //! verification of 64 about 15-17 µs per signature, one torsion check about
 //! 23-25 µs, so an agreeing batch costs about 65 µs per signature, twice
-//! single verification. [`CipherSuiteProvider::verify_batch`] therefore keeps
-//! its one-by-one default in both backends.
+//! single verification. The provider therefore has no batch verification:
+//! [`CipherSuiteProvider::verify_each`] verifies each signature on its own.
 //!
 //! # Memory
 //!

@@ -109,6 +109,11 @@ pub struct HpkeCiphertext {
 }
 
 /// A crypto backend: which suites it has, and a per-suite provider for each.
+///
+/// This is keypackage's own provider trait. It is not OpenMLS's trait of
+/// the same name (`openmls_traits::crypto::OpenMlsCrypto`), has other
+/// methods, and no OpenMLS type implements it; the name is the one the
+/// product card gives the provider.
 pub trait OpenMlsCrypto: Send + Sync + fmt::Debug {
     /// The per-suite provider.
     type Suite: CipherSuiteProvider;
@@ -135,6 +140,8 @@ pub trait OpenMlsCrypto: Send + Sync + fmt::Debug {
 /// The operations of one cipher suite (RFC 9420 §5.1).
 ///
 /// Every method uses the algorithms of [`CipherSuiteProvider::info`].
+/// Randomness is [`OpenMlsCrypto::random_bytes`]; signing is a [`Signer`]
+/// (from [`CipherSuiteProvider::signer`] for a key in memory).
 pub trait CipherSuiteProvider: Send + Sync + Clone + fmt::Debug {
     /// A parsed, validated signature public key. Parsing once and verifying
     /// twice (leaf and key package signatures) avoids decoding the point twice.
@@ -233,12 +240,6 @@ pub trait CipherSuiteProvider: Send + Sync + Clone + fmt::Debug {
     /// An in-memory [`Signer`] for `private`.
     fn signer(&self, private: &SignaturePrivateKey) -> Result<Self::Signer, CryptoError>;
 
-    /// Signs `message` with a raw private key. Prefer a [`Signer`], which
-    /// parses the key once.
-    fn sign(&self, private: &SignaturePrivateKey, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        self.signer(private)?.sign(message)
-    }
-
     /// Parses and validates a signature public key (KP-SIG-KEY).
     fn verifying_key(&self, public: &SignaturePublicKey)
     -> Result<Self::VerifyingKey, CryptoError>;
@@ -262,20 +263,6 @@ pub trait CipherSuiteProvider: Send + Sync + Clone + fmt::Debug {
         self.verify_with(&key, message, signature)
     }
 
-    /// Verifies many signatures; `Ok` only if every one verifies, with
-    /// exactly the verdict that [`CipherSuiteProvider::verify_with`] gives for
-    /// each. A backend may use batch verification where that is sound under
-    /// [`ED25519_POLICY`]; on failure the caller re-checks one by one to name
-    /// the bad item.
-    fn verify_batch(
-        &self,
-        items: &[(&Self::VerifyingKey, &[u8], &[u8])],
-    ) -> Result<(), CryptoError> {
-        items
-            .iter()
-            .try_for_each(|(key, message, signature)| self.verify_with(key, message, signature))
-    }
-
     /// Verifies each `(key, message, signature)` on its own: element `i` of
     /// the result is exactly what [`CipherSuiteProvider::verify_with`] gives
     /// for item `i`, whatever the other items are.
@@ -295,9 +282,6 @@ pub trait CipherSuiteProvider: Send + Sync + Clone + fmt::Debug {
             .map(|(key, message, signature)| self.verify_with(key, message, signature))
             .collect()
     }
-
-    /// Fills `out` from a cryptographically secure random source.
-    fn random_bytes(&self, out: &mut [u8]) -> Result<(), CryptoError>;
 }
 
 /// Something that signs with one signature key: an in-memory key of a

@@ -203,11 +203,6 @@ fn random_bytes_are_random<C: OpenMlsCrypto>(crypto: &C) {
         "crypto conformance [{}]: random_bytes repeats or is zero",
         crypto.name()
     );
-    if let Some(&suite) = crypto.supported_ciphersuites().first() {
-        let s = crypto.suite(suite).unwrap();
-        s.random_bytes(&mut a).unwrap();
-        assert!(a != b, "crypto conformance: suite random_bytes repeats");
-    }
 }
 
 fn hash_known_answers<S: CipherSuiteProvider>(ctx: &Ctx, s: &S) {
@@ -466,11 +461,6 @@ fn signatures<S: CipherSuiteProvider>(ctx: &Ctx, s: &S) {
         }
         ctx.ok(s.verify(&keys.public, &message, &signature), "verify");
         ctx.ok(s.verify_with(&key, &message, &signature), "verify_with");
-        let raw = ctx.ok(s.sign(&keys.private, &message), "sign with a raw key");
-        ctx.ok(
-            s.verify_with(&key, &message, &raw),
-            "verify a raw-key signature",
-        );
 
         for index in [0, signature.len() / 2, signature.len() - 1] {
             ctx.err_is(
@@ -515,14 +505,6 @@ fn signatures<S: CipherSuiteProvider>(ctx: &Ctx, s: &S) {
     let m2 = bytes(20, 2);
     let s1 = ctx.ok(signer.sign(&m1), "sign");
     let s2 = ctx.ok(signer.sign(&m2), "sign");
-    ctx.ok(
-        s.verify_batch(&[(&key, &m1, &s1), (&key, &m2, &s2)]),
-        "verify_batch of good signatures",
-    );
-    ctx.err(
-        s.verify_batch(&[(&key, &m1, &s1), (&key, &m2, &s1)]),
-        "verify_batch with one bad signature",
-    );
     // verify_each: one verdict per item, each verify_with's, whatever its
     // neighbours (good, bad, another key, malformed) are.
     let flipped = flip(&s2, 0);
@@ -1096,8 +1078,9 @@ fn signatures_cross<X: CipherSuiteProvider, Y: CipherSuiteProvider>(
             x.info().signature,
             SignatureScheme::Ed25519 | SignatureScheme::Ed448
         ) {
+            let other_signer = ctx.ok(y.signer(&keys.private), "signer of the other backend");
             ctx.check(
-                ctx.ok(y.sign(&keys.private, &message), "sign") == signature,
+                ctx.ok(other_signer.sign(&message), "sign") == signature,
                 &format!("{names}: EdDSA signatures differ"),
             );
         }
