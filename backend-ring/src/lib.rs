@@ -41,10 +41,10 @@
 //!   (RFC 9180 §7.1.4), in encryption and decryption alike;
 //! * `validate_hpke_public_key` (KP-INIT-KEY, KP-ENC-KEY) also refuses
 //!   X25519 keys that are non-canonical or of small order, by the shared
-//!   table of [`keypackage_traits::montgomery`];
+//!   table of [`backend_common::montgomery`];
 //! * ECDSA signatures are DER; high-S signatures verify;
 //! * Ed25519 follows [`ED25519_POLICY`]: the shared pre-check of
-//!   [`keypackage_traits::ed25519`] when a key is parsed
+//!   [`backend_common::ed25519`] when a key is parsed
 //!   (`check_public_key`, plus a point decompression, since ring decodes `A`
 //!   only inside `verify`) and before each verification (`check_signature`),
 //!   then ring's cofactorless verification. On the 914 C2SP CCTV edge-case
@@ -87,7 +87,7 @@
 //! [ring]: https://docs.rs/ring
 //! [`OpenMlsCrypto`]: keypackage_traits::OpenMlsCrypto
 //! [`CryptoError::ZeroSharedSecret`]: keypackage_traits::CryptoError::ZeroSharedSecret
-//! [`ED25519_POLICY`]: keypackage_traits::crypto::ED25519_POLICY
+//! [`ED25519_POLICY`]: backend_common::ED25519_POLICY
 //! [`Secret`]: keypackage_traits::Secret
 
 #![forbid(unsafe_code)]

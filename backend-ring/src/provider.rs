@@ -199,7 +199,7 @@ impl CipherSuiteProvider for RingSuite {
         if matches!(group, static_dh::DhGroup::X25519) {
             // The shared policy: length, canonical encoding, not of small
             // order (the DH itself still refuses an all-zero output).
-            return keypackage_traits::montgomery::check_x25519_public(public.as_slice());
+            return backend_common::montgomery::check_x25519_public(public.as_slice());
         }
         static_dh::validate_public_key(group, public.as_slice())
     }

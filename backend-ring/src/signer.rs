@@ -3,12 +3,12 @@
 //!
 //! * Ed25519 (RFC 8032): the private key is the 32-byte seed; ring verifies
 //!   with the cofactorless equation, after the shared pre-check of
-//!   [`keypackage_traits::ed25519`] ([`ED25519_POLICY`]).
+//!   [`backend_common::ed25519`] ([`ED25519_POLICY`]).
 //! * ECDSA P-256/SHA-256 and P-384/SHA-384: the private key is the
 //!   fixed-length big-endian scalar, the public key an uncompressed point,
 //!   signatures are DER `Ecdsa-Sig-Value` (ring's `*_ASN1` algorithms).
 //!
-//! [`ED25519_POLICY`]: keypackage_traits::crypto::ED25519_POLICY
+//! [`ED25519_POLICY`]: backend_common::ED25519_POLICY
 
 use std::fmt;
 
@@ -17,7 +17,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 use zeroize::Zeroizing;
 
-use keypackage_traits::ed25519 as policy;
+use backend_common::ed25519 as policy;
 use keypackage_traits::{
     CryptoError, SignaturePrivateKey, SignaturePublicKey, SignatureScheme, Signer,
 };

@@ -41,8 +41,8 @@
 //! * ECDSA signatures are DER, produced deterministically (RFC 6979);
 //!   high-S signatures verify, as with every peer;
 //! * Ed25519 follows the written policy
-//!   [`ED25519_POLICY`](keypackage_traits::crypto::ED25519_POLICY): the shared
-//!   pre-check of [`keypackage_traits::ed25519`] when a key is parsed
+//!   [`ED25519_POLICY`](backend_common::ED25519_POLICY): the shared
+//!   pre-check of [`backend_common::ed25519`] when a key is parsed
 //!   (`check_public_key`: canonical, not of small order) and before each
 //!   verification (`check_signature`: `S < L`, canonical `R` not of small
 //!   order), then ed25519-dalek's cofactorless `verify`. The ring backend

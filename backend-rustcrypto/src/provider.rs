@@ -178,10 +178,10 @@ impl CipherSuiteProvider for RustCryptoSuite {
             // The shared policy: length, canonical encoding, not of small
             // order (the DH itself still refuses an all-zero output).
             KemAlgorithm::DhKemX25519 => {
-                keypackage_traits::montgomery::check_x25519_public(public.as_slice())
+                backend_common::montgomery::check_x25519_public(public.as_slice())
             }
             KemAlgorithm::DhKemX448 => {
-                keypackage_traits::montgomery::check_x448_public(public.as_slice())
+                backend_common::montgomery::check_x448_public(public.as_slice())
             }
             _ => hpke::validate_public(self.info.kem, public.as_slice()),
         }

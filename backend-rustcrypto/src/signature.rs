@@ -2,9 +2,9 @@
 //! [`RustCryptoVerifyingKey`] (RFC 9420 §5.1.2).
 //!
 //! * Ed25519 (RFC 8032) with ed25519-dalek: keys and signatures first pass
-//!   the shared policy pre-check of [`keypackage_traits::ed25519`]
+//!   the shared policy pre-check of [`backend_common::ed25519`]
 //!   (canonical `S`, `A` and `R`; no small-order `A` or `R`), then dalek's
-//!   cofactorless `verify`. This is [`keypackage_traits::crypto::ED25519_POLICY`],
+//!   cofactorless `verify`. This is [`backend_common::ED25519_POLICY`],
 //!   the same rule set the ring backend applies.
 //! * ECDSA over P-256/SHA-256, P-384/SHA-384, P-521/SHA-512 (FIPS 186-5):
 //!   uncompressed public keys only, DER signatures only, produced
@@ -258,7 +258,7 @@ impl RustCryptoVerifyingKey {
     pub fn parse(scheme: SignatureScheme, public: &[u8]) -> Result<Self, CryptoError> {
         let key = match scheme {
             SignatureScheme::Ed25519 => {
-                let bytes = keypackage_traits::ed25519::check_public_key(public).map_err(|_| {
+                let bytes = backend_common::ed25519::check_public_key(public).map_err(|_| {
                     CryptoError::InvalidPublicKey(
                         "Ed25519 key breaks the policy: wrong length, non-canonical or small order",
                     )
@@ -308,7 +308,7 @@ impl RustCryptoVerifyingKey {
             VerifyingKey::Ed25519(key) => {
                 // Policy rules 1-3 (S < L, canonical non-small-order R), then
                 // dalek's cofactorless check (rule 4).
-                keypackage_traits::ed25519::check_signature(signature)
+                backend_common::ed25519::check_signature(signature)
                     .map_err(|_| CryptoError::InvalidSignature)?;
                 let signature = ed25519_dalek::Signature::from_slice(signature)
                     .map_err(|_| CryptoError::InvalidSignature)?;
@@ -345,7 +345,7 @@ fn ed25519_recompute_r(
     use curve25519_dalek::{EdwardsPoint, Scalar};
     use sha2::{Digest, Sha512};
 
-    keypackage_traits::ed25519::check_signature(signature).ok()?;
+    backend_common::ed25519::check_signature(signature).ok()?;
     let (r, s) = signature.split_at_checked(32)?;
     let r: [u8; 32] = r.try_into().ok()?;
     let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(s.try_into().ok()?))?;

@@ -8,7 +8,7 @@
 //! (`testdata/cctv-ed25519/ed25519vectors.json`, flags described in its
 //! README) under both backends.
 //!
-//! The shared policy (`keypackage_traits::crypto::ED25519_POLICY`): `S < L`;
+//! The shared policy (`backend_common::ED25519_POLICY`): `S < L`;
 //! `A` and `R` canonical and not of small order; then the cofactorless
 //! equation `[S]B = R + [k]A`. In the vectors' own terms, that refuses
 //! every vector flagged

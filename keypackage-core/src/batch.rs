@@ -29,9 +29,9 @@
 //!
 //! Batch verification checks one random linear combination of all the
 //! verification equations. Single verification here is cofactorless
-//! (`[S]B = R + [k]A`, rule 4 of
-//! [`ED25519_POLICY`](keypackage_traits::crypto::ED25519_POLICY), what ring and
-//! ed25519-dalek's `verify` compute). When `A` or `R` has a small-order
+//! (`[S]B = R + [k]A`, rule 4 of the backends' shared Ed25519 policy,
+//! `backend_common::ED25519_POLICY`, what ring and ed25519-dalek's `verify`
+//! compute). When `A` or `R` has a small-order
 //! *component* (a mixed-order point, which no blocklist can refuse: the
 //! CCTV vectors flag them `low_order_component_*`), the residue of an
 //! invalid signature is a small-order point, and the residues of several

@@ -30,14 +30,6 @@ use crate::keys::{
 };
 use crate::suite::{SignatureScheme, SuiteInfo};
 
-/// The Ed25519 verification policy every backend applies, so that the same
-/// input gets the same answer whichever backend runs. Rules 1–3 are checked
-/// by [`crate::ed25519`], shared by all backends; rule 4 is the backend's own
-/// cofactorless verification (ring's and ed25519-dalek's `verify` agree on
-/// every CCTV edge-case vector).
-pub const ED25519_POLICY: &str = "1. S < L; 2. A and R canonical (y < p, no sign bit when x = 0); \
-3. A and R not of small order; 4. cofactorless [S]B = R + [k]A";
-
 /// Errors of the crypto layer. Each variant says whose fault it is.
 ///
 /// `Debug` names the variant (`InvalidPublicKey("...")`), `Display` says
@@ -219,8 +211,8 @@ pub trait CipherSuiteProvider: Send + Sync + Clone + fmt::Debug {
 
     /// Checks that `public` is a valid KEM public key for the suite (KP-INIT-KEY,
     /// KP-ENC-KEY): length; for the NIST curves an uncompressed, on-curve,
-    /// non-identity point; for X25519/X448 the shared policy of
-    /// [`crate::montgomery`] (canonical, not of small order).
+    /// non-identity point; for X25519/X448 the backends' shared policy
+    /// (`backend_common::montgomery`: canonical, not of small order).
     ///
     /// This is stricter than [`CipherSuiteProvider::hpke_seal`], which follows
     /// RFC 9180: sealing to a small-order X25519/X448 key fails with
