@@ -16,7 +16,7 @@
 //! * single-shot base-mode HPKE (§6.1), with hpke-rs running only the key
 //!   schedule and the AEAD context over the backend's HKDF and AEAD;
 //! * the key policies (docs/DESIGN.md §3 P11): [`ed25519`]
-//!   ([`ED25519_POLICY`]) and [`montgomery`] for X25519/X448
+//!   ([`ED25519_POLICY`]), [`ed448`], and [`montgomery`] for X25519/X448
 //!   public keys (KP-INIT-KEY, KP-ENC-KEY);
 //! * with the `conformance` feature, `conformance::run`: keypackage-traits'
 //!   crypto suite and the Wycheproof runner, which every backend calls from
@@ -35,6 +35,7 @@ mod backend;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod ed25519;
+pub mod ed448;
 mod hpke;
 mod kem;
 mod keygen;

@@ -15,7 +15,7 @@ use keypackage_traits::{
 
 use crate::backend::{Backend, Signatures};
 use crate::signer::MemorySigner;
-use crate::{ed25519, hpke, kem, symmetric};
+use crate::{ed448, ed25519, hpke, kem, symmetric};
 
 /// A crypto provider over the backend `B`. It holds no state: every value
 /// is as good as [`Provider::new`].
@@ -115,7 +115,8 @@ impl<B: Signatures> fmt::Debug for VerifyingKey<B> {
 
 impl<B: Backend> Suite<B> {
     /// The shared encoding policies and the scheme check, before the
-    /// backend sees a signature: Ed25519 rules 1–3 ([`ed25519`]).
+    /// backend sees a signature: Ed25519 rules 1–3 ([`ed25519`]), the
+    /// Ed448 encoding rules ([`ed448`]).
     fn precheck(&self, key: &VerifyingKey<B>, signature: &[u8]) -> Result<(), CryptoError> {
         if key.scheme != self.info.signature {
             return Err(CryptoError::SignatureSchemeMismatch {
@@ -125,6 +126,7 @@ impl<B: Backend> Suite<B> {
         }
         let policy = match key.scheme {
             SignatureScheme::Ed25519 => ed25519::check_signature(signature).is_ok(),
+            SignatureScheme::Ed448 => ed448::check_signature(signature).is_ok(),
             _ => true,
         };
         if policy {
@@ -242,18 +244,26 @@ impl<B: Backend> CipherSuiteProvider for Suite<B> {
         MemorySigner::load(self.info.signature, private)
     }
 
-    /// The shared policy first (Ed25519: canonical, not of small order),
-    /// so a key is refused when it is parsed
+    /// The shared policy first (Ed25519: canonical, not of small order;
+    /// Ed448: [`ed448`]), so a key is refused when it is parsed
     /// (KP-SIG-KEY), then the backend's decoding of the point.
     fn verifying_key(&self, public: &SignaturePublicKey) -> Result<VerifyingKey<B>, CryptoError> {
         let scheme = self.info.signature;
         let bytes = public.as_slice();
-        if scheme == SignatureScheme::Ed25519 {
-            ed25519::check_public_key(bytes).map_err(|_| {
+        match scheme {
+            SignatureScheme::Ed25519 => {
+                ed25519::check_public_key(bytes).map(drop).map_err(|_| {
+                    CryptoError::InvalidPublicKey(
+                        "Ed25519 key breaks the policy: wrong length, non-canonical or small order",
+                    )
+                })?
+            }
+            SignatureScheme::Ed448 => ed448::check_point(bytes).map_err(|_| {
                 CryptoError::InvalidPublicKey(
-                    "Ed25519 key breaks the policy: wrong length, non-canonical or small order",
+                    "Ed448 key breaks the policy: wrong length, non-canonical or small order",
                 )
-            })?;
+            })?,
+            _ => {}
         }
         Ok(VerifyingKey {
             scheme,
@@ -384,6 +394,33 @@ mod tests {
 
     fn public(bytes: Vec<u8>) -> SignaturePublicKey {
         SignaturePublicKey::new(bytes)
+    }
+
+    #[test]
+    fn the_ed448_policy_is_ours_whatever_the_library_accepts() {
+        let s = suite(4);
+        // RFC 8032 §5.2.3: x = 0 (y = 1) with the sign bit set.
+        let mut x_zero = vec![0u8; 57];
+        x_zero[0] = 1;
+        x_zero[56] = 0x80;
+        assert!(matches!(
+            s.verifying_key(&public(x_zero.clone())),
+            Err(CryptoError::InvalidPublicKey(_))
+        ));
+        let mut fine = vec![0u8; 57];
+        fine[0] = 5;
+        let key = s.verifying_key(&public(fine.clone())).unwrap();
+        let mut signature = [fine.as_slice(), &[0u8; 57]].concat();
+        assert_eq!(s.verify_with(&key, b"m", &signature), Ok(()));
+        signature[..57].copy_from_slice(&x_zero);
+        assert_eq!(
+            s.verify_with(&key, b"m", &signature),
+            Err(CryptoError::InvalidSignature)
+        );
+        assert_eq!(
+            s.verify_each(&[(&key, b"m", &signature)]),
+            [Err(CryptoError::InvalidSignature)]
+        );
     }
 
     #[test]

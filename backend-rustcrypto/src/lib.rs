@@ -49,8 +49,9 @@
 //!   high-S signatures verify, as with every peer;
 //! * Ed25519 follows the written policy
 //!   [`ED25519_POLICY`](backend_common::ED25519_POLICY), checked by
-//!   backend-common before ed25519-dalek's cofactorless `verify`. The ring
-//!   backend gets the same checks from the same code.
+//!   backend-common before ed25519-dalek's cofactorless `verify`; Ed448
+//!   encodings follow [`backend_common::ed448`]. The ring backend gets the
+//!   same checks from the same code.
 //!
 //! Private keys are [`Secret`](keypackage_traits::Secret)-backed
 //! (zeroized on drop, redacted in `Debug`); so is [`RustCryptoSigner`].

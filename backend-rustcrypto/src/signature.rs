@@ -9,7 +9,8 @@
 //!   uncompressed public keys only, DER signatures only, produced
 //!   deterministically (RFC 6979); see [`crate::nist`].
 //! * Ed448 (RFC 8032, empty context) with ed448-goldilocks, behind the
-//!   `x448` feature; canonical point encodings are checked first.
+//!   `x448` feature, after backend-common's encoding policy
+//!   ([`backend_common::ed448`]).
 
 use backend_common::{CryptoResult, MemorySigner, Signatures};
 use ed25519_dalek::Signer as _;
@@ -152,8 +153,8 @@ impl Signatures for RustCryptoBackend {
     }
 
     /// The point: for ECDSA an uncompressed, on-curve, non-identity point;
-    /// for Ed25519 a decodable point (the encoding already passed
-    /// backend-common's policy); for Ed448 a canonical encoding of a point.
+    /// for Ed25519 and Ed448 a decodable point (the encodings already
+    /// passed backend-common's policy).
     fn verifying_key(
         scheme: SignatureScheme,
         public: &[u8],
@@ -195,9 +196,6 @@ impl Signatures for RustCryptoBackend {
             VerifyingKey::P521(key) => p521_ops::verify(key, message, signature),
             #[cfg(feature = "x448")]
             VerifyingKey::Ed448(key) => {
-                if !signature.get(..57).is_some_and(ed448_point_is_canonical) {
-                    return Err(CryptoError::InvalidSignature);
-                }
                 let signature = ed448_goldilocks::Signature::try_from(signature)
                     .map_err(|_| CryptoError::InvalidSignature)?;
                 key.verify_raw(&signature, message)
@@ -293,36 +291,8 @@ pub(crate) fn ed25519_verify_each(
     verdicts
 }
 
-/// Whether a 57-byte Ed448 point encoding is canonical (RFC 8032 §5.2.2,
-/// §5.2.3): the final octet holds only the sign bit of x, and y < p, where
-/// p = 2^448 - 2^224 - 1. ed448-goldilocks decodes some non-canonical
-/// encodings (bits 448 to 454 set), so this is checked first.
-#[cfg(feature = "x448")]
-fn ed448_point_is_canonical(encoded: &[u8]) -> bool {
-    let Some((last, y)) = encoded.split_last() else {
-        return false;
-    };
-    if encoded.len() != 57 || last & 0x7F != 0 {
-        return false;
-    }
-    // p in little-endian: 0xFF bytes, except byte 28 (bits 224..231), 0xFE.
-    let p_byte = |i: usize| if i == 28 { 0xFE } else { 0xFF };
-    for (i, byte) in y.iter().enumerate().rev() {
-        let limit = p_byte(i);
-        if *byte != limit {
-            return *byte < limit;
-        }
-    }
-    false // y == p
-}
-
 #[cfg(feature = "x448")]
 fn ed448_verifying_key(public: &[u8]) -> Result<VerifyingKey, CryptoError> {
-    if !ed448_point_is_canonical(public) {
-        return Err(CryptoError::InvalidPublicKey(
-            "Ed448 key is not a canonical 57-byte point encoding",
-        ));
-    }
     let bytes: [u8; 57] = public
         .try_into()
         .map_err(|_| CryptoError::InvalidPublicKey("Ed448 key is not 57 bytes"))?;
@@ -404,23 +374,34 @@ mod tests {
         }
     }
 
+    /// RFC 8032 §5.2.3: an encoding with x = 0 (y = 1 here, the identity)
+    /// and the sign bit set does not decode; through the provider, the
+    /// shared policy refuses it as a key and as a signature's `R`.
     #[cfg(feature = "x448")]
     #[test]
-    fn ed448_point_encodings_must_be_canonical() {
-        let mut y = [0u8; 57];
-        y[0] = 1;
-        assert!(ed448_point_is_canonical(&y));
-        y[56] = 0x80;
-        assert!(ed448_point_is_canonical(&y));
-        y[56] = 0x01;
-        assert!(!ed448_point_is_canonical(&y));
-        let mut p = [0xFFu8; 57];
-        p[28] = 0xFE;
-        p[56] = 0;
-        assert!(!ed448_point_is_canonical(&p));
-        p[0] = 0xFE; // p - 1
-        assert!(ed448_point_is_canonical(&p));
-        assert!(!ed448_point_is_canonical(&p[..56]));
+    fn ed448_x_zero_with_the_sign_bit_is_refused() {
+        use keypackage_traits::{
+            CipherSuiteProvider, Ciphersuite, OpenMlsCrypto, SignaturePublicKey,
+        };
+        let suite = crate::RustCrypto::new()
+            .suite(Ciphersuite::MLS_256_DHKEMX448_AES256GCM_SHA512_ED448)
+            .unwrap();
+        let mut x_zero = [0u8; 57];
+        x_zero[0] = 1;
+        x_zero[56] = 0x80;
+        assert!(matches!(
+            suite.verifying_key(&SignaturePublicKey::new(x_zero.to_vec())),
+            Err(CryptoError::InvalidPublicKey(_))
+        ));
+        let signer = RustCryptoSigner::generate(SignatureScheme::Ed448).unwrap();
+        let key = suite.verifying_key(signer.public_key()).unwrap();
+        let mut signature = signer.sign(b"message").unwrap();
+        assert_eq!(suite.verify_with(&key, b"message", &signature), Ok(()));
+        signature[..57].copy_from_slice(&x_zero);
+        assert_eq!(
+            suite.verify_with(&key, b"message", &signature),
+            Err(CryptoError::InvalidSignature)
+        );
     }
 
     #[test]

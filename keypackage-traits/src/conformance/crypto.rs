@@ -653,6 +653,11 @@ fn bad_signature_keys<S: CipherSuiteProvider>(ctx: &Ctx, s: &S) {
             bad.push((off_curve, "Ed25519 y with no point"));
         }
         SignatureScheme::Ed448 => {
+            // RFC 8032 §5.2.3: x = 0 (y = 1) with the sign bit set.
+            let mut x_zero = vec![0u8; 57];
+            x_zero[0] = 1;
+            x_zero[56] = 0x80;
+            bad.push((x_zero, "Ed448 x = 0 with the sign bit"));
             let mut high_bits = keys.public.as_slice().to_vec();
             high_bits[56] |= 0x01;
             bad.push((high_bits, "Ed448 bits 448-454 set"));
