@@ -245,6 +245,18 @@ mod tests {
         public_key(DhGroup::X25519, &[0xFF; 32]).unwrap();
     }
 
+    fn zeroizes_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+
+    /// The static secrets of the seam wipe themselves: x25519-dalek with
+    /// its `zeroize` feature, elliptic-curve's `SecretKey` always.
+    #[test]
+    fn static_secrets_zeroize_on_drop() {
+        zeroizes_on_drop::<x25519_dalek::StaticSecret>();
+        zeroizes_on_drop::<x25519_dalek::SharedSecret>();
+        zeroizes_on_drop::<p256::SecretKey>();
+        zeroizes_on_drop::<p384::SecretKey>();
+    }
+
     #[test]
     fn the_private_key_is_checked_before_the_public_key() {
         assert!(matches!(

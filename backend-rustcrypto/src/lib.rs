@@ -24,8 +24,8 @@
 //! generation, the key policies). The public face is [`RustCrypto`], its
 //! per-suite [`RustCryptoSuite`], and the in-memory [`RustCryptoSigner`].
 //!
-//! * `primitives.rs`: hashes, HMAC/HKDF, AEADs (sha2, hkdf, aes-gcm,
-//!   chacha20poly1305) and randomness: the operating system (`getrandom`),
+//! * `primitives.rs`: hashes, HMAC/HKDF, AEADs (sha2, hkdf and hmac,
+//!   aes-gcm, chacha20poly1305) and randomness: the operating system (`getrandom`),
 //!   nothing else; there is no test-only random source.
 //! * `dh.rs`: the Diffie-Hellman groups of the KEMs: X25519 (x25519-dalek),
 //!   X448 (x448), P-256/P-384/P-521 (p256, p384, p521 through `nist.rs`).
@@ -54,7 +54,10 @@
 //!   same checks from the same code.
 //!
 //! Private keys are [`Secret`](keypackage_traits::Secret)-backed
-//! (zeroized on drop, redacted in `Debug`); so is [`RustCryptoSigner`].
+//! (zeroized on drop, redacted in `Debug`); so is [`RustCryptoSigner`]. The
+//! AES-GCM and ChaCha20-Poly1305 key schedules, the SHA-2 states (HMAC's
+//! keyed states among them) and HMAC's input buffers wipe themselves on
+//! drop: the crates' `zeroize` features are on.
 //!
 //! # Example
 //!

@@ -1,7 +1,13 @@
 //! Randomness, hashing, HKDF and AEAD: backend-common's [`Primitives`],
-//! each a thin call into a RustCrypto crate (sha2, hkdf, aes-gcm,
+//! each a thin call into a RustCrypto crate (sha2, hkdf over hmac, aes-gcm,
 //! chacha20poly1305) or the operating system's random source. Lengths are
 //! checked by backend-common before these run.
+//!
+//! The crates' `zeroize` features are on (the workspace's Cargo.toml): an
+//! AES-GCM or ChaCha20-Poly1305 cipher wipes its key schedule when dropped,
+//! the SHA-2 states (HMAC's two keyed states among them) wipe themselves,
+//! and so do HMAC's input buffers. The PRK array hkdf returns is wiped
+//! here.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes128Gcm, Aes256Gcm};
@@ -122,5 +128,36 @@ impl Primitives for RustCryptoBackend {
             AeadAlgorithm::Aes256Gcm => open_with::<Aes256Gcm>(key, aad, ciphertext),
             AeadAlgorithm::ChaCha20Poly1305 => open_with::<ChaCha20Poly1305>(key, aad, ciphertext),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hkdf::hmac::EagerHash;
+    use hkdf::hmac::block_api::HmacCore;
+    use hkdf::hmac::digest::block_api::Buffer;
+    use zeroize::ZeroizeOnDrop;
+
+    use super::*;
+
+    fn zeroizes_on_drop<T: ZeroizeOnDrop>() {}
+
+    /// Compiles only with the crates' `zeroize` features: each of these
+    /// types implements `ZeroizeOnDrop` only then.
+    #[test]
+    fn key_schedules_and_mac_states_zeroize_on_drop() {
+        // aes-gcm (with aes), chacha20poly1305: the AEAD key schedules.
+        zeroizes_on_drop::<Aes128Gcm>();
+        zeroizes_on_drop::<Aes256Gcm>();
+        zeroizes_on_drop::<ChaCha20Poly1305>();
+        // sha2: the states HMAC keys with ipad and opad (HmacCore holds
+        // two of these), for each hash.
+        zeroizes_on_drop::<<Sha256 as EagerHash>::Core>();
+        zeroizes_on_drop::<<Sha384 as EagerHash>::Core>();
+        zeroizes_on_drop::<<Sha512 as EagerHash>::Core>();
+        // hmac (digest): the buffer of not yet absorbed input, which for
+        // HKDF-Extract is the IKM (a DH output), and the MAC output.
+        zeroizes_on_drop::<Buffer<HmacCore<Sha256>>>();
+        zeroizes_on_drop::<hkdf::hmac::digest::CtOutput<hkdf::hmac::Hmac<Sha512>>>();
     }
 }
