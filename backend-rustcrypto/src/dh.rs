@@ -1,10 +1,13 @@
 //! The Diffie-Hellman groups of the DHKEMs (RFC 9180 §7.1): backend-common's
-//! [`Dh`]. X25519 and X448 are the RFC 7748 functions of x25519-dalek and
-//! x448 (any 32 or 56 bytes are a private key, clamped when used); P-256,
+//! [`Dh`]. X25519 is curve25519-dalek's clamped Montgomery multiplication
+//! (the fixed-base one, with its precomputed table, for a public key), X448
+//! the RFC 7748 function of x448 (any 32 or 56 bytes are a private key,
+//! clamped when used); P-256,
 //! P-384 and P-521 are RustCrypto's curves through [`crate::nist`], which
 //! accepts only uncompressed points and scalars in `[1, n)`.
 
 use backend_common::{CryptoResult, Dh};
+use curve25519_dalek::MontgomeryPoint;
 use keypackage_traits::{CryptoError, KemAlgorithm};
 use zeroize::Zeroizing;
 
@@ -92,7 +95,9 @@ impl Dh for RustCryptoBackend {
             )),
             KemAlgorithm::DhKemX25519 => {
                 let scalar = x25519_private(private)?;
-                Ok(x25519_dalek::x25519(*scalar, x25519_dalek::X25519_BASEPOINT_BYTES).to_vec())
+                Ok(MontgomeryPoint::mul_base_clamped(*scalar)
+                    .to_bytes()
+                    .to_vec())
             }
             KemAlgorithm::DhKemX448 => x448_public(private),
         }
@@ -117,7 +122,7 @@ impl Dh for RustCryptoBackend {
                 let point: [u8; 32] = public
                     .try_into()
                     .map_err(|_| CryptoError::InvalidPublicKey("X25519 keys are 32 bytes"))?;
-                let shared = Zeroizing::new(x25519_dalek::x25519(*scalar, point));
+                let shared = Zeroizing::new(MontgomeryPoint(point).mul_clamped(*scalar).to_bytes());
                 Ok(Zeroizing::new(shared.to_vec()))
             }
             KemAlgorithm::DhKemX448 => x448_dh(private, public),

@@ -27,7 +27,7 @@
 //! * `primitives.rs`: hashes, HMAC/HKDF, AEADs (sha2, hkdf and hmac,
 //!   aes-gcm, chacha20poly1305) and randomness: the operating system (`getrandom`),
 //!   nothing else; there is no test-only random source.
-//! * `dh.rs`: the Diffie-Hellman groups of the KEMs: X25519 (x25519-dalek),
+//! * `dh.rs`: the Diffie-Hellman groups of the KEMs: X25519 (curve25519-dalek),
 //!   X448 (x448), P-256/P-384/P-521 (p256, p384, p521 through `nist.rs`).
 //! * `signature.rs`: Ed25519 (ed25519-dalek), ECDSA (p256, p384, p521),
 //!   Ed448 (ed448-goldilocks).
