@@ -145,7 +145,7 @@ impl<B: Primitives + 'static> HpkeCrypto for Adapter<B> {
     }
 
     /// The key schedule's `secret` leaves here as a plain `Vec`: hpke-rs
-    /// drops it unwiped (docs/DESIGN.md §7).
+    /// drops it unwiped (docs/DESIGN.md §7.4).
     fn kdf_extract(
         alg: TwoStageKdfAlgorithm,
         salt: &[u8],

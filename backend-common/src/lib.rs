@@ -1,5 +1,5 @@
 //! What keypackage's crypto backends share, written once so that they
-//! cannot drift apart (docs/DESIGN.md §7).
+//! cannot drift apart (docs/DESIGN.md §7.1).
 //!
 //! A backend supplies primitives: randomness, hashing, HMAC/HKDF and AEAD
 //! ([`Primitives`]), the Diffie-Hellman group of each KEM it has ([`Dh`]),

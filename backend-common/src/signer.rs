@@ -19,7 +19,7 @@ use crate::keygen;
 /// drops the backend's key, after which the signer refuses to sign; `Debug`
 /// shows the scheme and the public key only. Whether the backend's own key
 /// state is wiped when dropped is the backend's: the RustCrypto keys are,
-/// ring's are not (docs/DESIGN.md §7).
+/// ring's are not (docs/DESIGN.md §7.4).
 pub struct MemorySigner<B: Signatures> {
     scheme: SignatureScheme,
     public: SignaturePublicKey,

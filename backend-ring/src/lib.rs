@@ -62,7 +62,7 @@
 //! Secrets (private keys, PRKs, plaintexts) are [`Secret`]s or
 //! `Zeroizing` buffers: zeroized on drop and redacted in `Debug`. ring does
 //! not wipe its own key state (signing keys, HMAC and AEAD keys);
-//! docs/DESIGN.md §7 lists what stays behind.
+//! docs/DESIGN.md §7.4 lists what stays behind.
 //!
 //! # Example
 //!
