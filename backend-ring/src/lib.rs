@@ -19,41 +19,50 @@
 //! `agreement` module takes only ephemeral private keys that it makes
 //! itself and never reveals. HPKE (RFC 9180) needs static keys: the holder
 //! of a key package decapsulates with its stored init key, and
-//! `DeriveKeyPair` turns bytes into a private key. So static Diffie-Hellman
-//! (and computing a public key from a private one) goes through one small,
-//! documented seam, the [`static_dh`] module, filled with x25519-dalek
-//! (X25519) and RustCrypto's p256/p384 (ECDH). HPKE itself is hpke-rs running
-//! over [`hpke::RingHpke`], our `HpkeCrypto` provider: ring for the KDF,
-//! the AEAD and randomness; the seam for DH and key generation. Nothing uses
-//! ring's hidden or test-only APIs. An ECDSA private key is loaded with
-//! ring's `EcdsaKeyPair::from_private_key_and_public_key` (the public key
+//! `DeriveKeyPair` turns bytes into a private key. So the Diffie-Hellman
+//! groups (`dh.rs`) are a small, documented seam filled with x25519-dalek
+//! (X25519) and RustCrypto's p256/p384 (ECDH). Nothing uses ring's hidden
+//! or test-only APIs. An ECDSA private key is loaded with ring's
+//! `EcdsaKeyPair::from_private_key_and_public_key` (the public key
 //! computed from the scalar by the seam), an Ed25519 seed with
 //! `Ed25519KeyPair::from_seed_unchecked`.
 //!
+//! # How
+//!
+//! This crate supplies primitives; backend-common writes the rest once for
+//! both backends (the provider traits, DHKEM and `DeriveKeyPair`, HPKE with
+//! hpke-rs running the key schedule, key generation, the key policies). The
+//! public face is [`RingCrypto`], its per-suite [`RingSuite`], and the
+//! in-memory [`RingSigner`]. The modules mirror the other backend's:
+//! `primitives.rs` (ring: hashes, HMAC/HKDF, AEADs, randomness), `dh.rs`
+//! (the seam), `signature.rs` (ring: Ed25519, ECDSA), `provider.rs` (the
+//! suite list and the two type aliases).
+//!
 //! # Encoding rules (docs/DESIGN.md §3 P7)
 //!
-//! The same accept/refuse answer as the RustCrypto backend, for every input:
+//! The same accept/refuse answer as the RustCrypto backend, for every input,
+//! most of it from the same code in backend-common:
 //!
 //! * P-256/P-384 public keys (HPKE and ECDSA) only as uncompressed SEC1
 //!   points, on the curve, not the identity; private scalars exactly `Nsk`
-//!   bytes in `[1, n)`;
+//!   bytes in `[1, n)` (`dh.rs`);
 //! * an all-zero X25519 shared secret is [`CryptoError::ZeroSharedSecret`]
 //!   (RFC 9180 §7.1.4), in encryption and decryption alike;
 //! * `validate_hpke_public_key` (KP-INIT-KEY, KP-ENC-KEY) also refuses
 //!   X25519 keys that are non-canonical or of small order, by the shared
-//!   table of [`keypackage_traits::montgomery`];
+//!   table of [`backend_common::montgomery`];
 //! * ECDSA signatures are DER; high-S signatures verify;
-//! * Ed25519 follows [`ED25519_POLICY`]: the shared pre-check of
-//!   [`keypackage_traits::ed25519`] when a key is parsed
-//!   (`check_public_key`, plus a point decompression, since ring decodes `A`
-//!   only inside `verify`) and before each verification (`check_signature`),
-//!   then ring's cofactorless verification. On the 914 C2SP CCTV edge-case
-//!   vectors (`interop-tests/tests/cctv_ed25519.rs`) both backends accept
-//!   the same 43: ring alone accepts 208.
+//! * Ed25519 follows [`ED25519_POLICY`]: backend-common's pre-check when a
+//!   key is parsed (plus a point decompression here, since ring decodes `A`
+//!   only inside `verify`) and before each verification, then ring's
+//!   cofactorless verification. On the 914 C2SP CCTV edge-case vectors
+//!   (`interop-tests/tests/cctv_ed25519.rs`) both backends accept the same
+//!   43: ring alone accepts 208.
 //!
 //! Secrets (private keys, PRKs, plaintexts) are [`Secret`]s or
-//! `Zeroizing` buffers: zeroized on drop and redacted in `Debug`. The key
-//! state inside ring's own signing keys is not zeroized by ring.
+//! `Zeroizing` buffers: zeroized on drop and redacted in `Debug`. ring does
+//! not wipe its own key state (signing keys, HMAC and AEAD keys);
+//! docs/DESIGN.md §7.4 lists what stays behind.
 //!
 //! # Example
 //!
@@ -87,17 +96,16 @@
 //! [ring]: https://docs.rs/ring
 //! [`OpenMlsCrypto`]: keypackage_traits::OpenMlsCrypto
 //! [`CryptoError::ZeroSharedSecret`]: keypackage_traits::CryptoError::ZeroSharedSecret
-//! [`ED25519_POLICY`]: keypackage_traits::crypto::ED25519_POLICY
+//! [`ED25519_POLICY`]: backend_common::ED25519_POLICY
 //! [`Secret`]: keypackage_traits::Secret
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod hpke;
+mod dh;
 mod primitives;
 mod provider;
-mod signer;
-pub mod static_dh;
+mod signature;
 
 pub use provider::{RingCrypto, RingSuite};
-pub use signer::{RingSigner, RingVerifyingKey};
+pub use signature::RingSigner;

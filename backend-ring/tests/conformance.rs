@@ -1,6 +1,7 @@
-//! The shared crypto backend conformance suite (`keypackage_traits::conformance`).
+//! backend-common's conformance suites: keypackage-traits' crypto suite
+//! (the provider traits' contract) and the Wycheproof runner.
 
 #[test]
-fn ring_passes_the_crypto_conformance_suite() {
-    keypackage_traits::conformance::crypto::run(&backend_ring::RingCrypto::new());
+fn ring_passes_the_conformance_suites() {
+    backend_common::conformance::run(&backend_ring::RingCrypto::new());
 }

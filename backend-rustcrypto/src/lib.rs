@@ -19,37 +19,45 @@
 //!
 //! # How
 //!
-//! * Hashes, HKDF, AEADs: sha2, hkdf, aes-gcm, chacha20poly1305.
-//! * HPKE (RFC 9180): hpke-rs over this crate's own `HpkeCrypto` provider,
-//!   which hands X25519, P-256 and P-384 to hpke-rs-rust-crypto and
-//!   implements DHKEM(P-521) and DHKEM(X448) itself (p521, x448).
-//!   `DeriveKeyPair` (RFC 9180 §7.1.3) is this crate's, for every KEM.
-//! * Signatures: ed25519-dalek, p256/p384/p521 ECDSA, ed448-goldilocks.
-//! * Randomness: the operating system (`getrandom`), nothing else; there is
-//!   no test-only random source.
+//! This crate supplies primitives; backend-common writes the rest once for
+//! both backends (the provider traits, DHKEM and `DeriveKeyPair`, HPKE, key
+//! generation, the key policies). The public face is [`RustCrypto`], its
+//! per-suite [`RustCryptoSuite`], and the in-memory [`RustCryptoSigner`].
+//!
+//! * `primitives.rs`: hashes, HMAC/HKDF, AEADs (sha2, hkdf and hmac,
+//!   aes-gcm, chacha20poly1305) and randomness: the operating system (`getrandom`),
+//!   nothing else; there is no test-only random source.
+//! * `dh.rs`: the Diffie-Hellman groups of the KEMs: X25519 (curve25519-dalek),
+//!   X448 (x448), P-256/P-384/P-521 (p256, p384, p521 through `nist.rs`).
+//! * `signature.rs`: Ed25519 (ed25519-dalek), ECDSA (p256, p384, p521),
+//!   Ed448 (ed448-goldilocks).
+//! * `provider.rs`: the suite list and the two type aliases.
 //!
 //! # Encoding rules (docs/DESIGN.md §3 P7)
 //!
-//! Enforced here, not left to the underlying crates:
+//! Enforced by this crate or backend-common, not left to the underlying
+//! crates:
 //!
 //! * P-256/P-384/P-521 public keys (HPKE and ECDSA) only as uncompressed
 //!   SEC1 points, on the curve, not the identity; private scalars exactly
-//!   `Nsk` bytes in `[1, n)`;
+//!   `Nsk` bytes in `[1, n)` (`nist.rs`: RustCrypto's parsers would also
+//!   take compressed points);
 //! * an all-zero X25519/X448 shared secret is
 //!   [`CryptoError::ZeroSharedSecret`](keypackage_traits::CryptoError::ZeroSharedSecret)
 //!   (RFC 9180 §7.1.4), when encrypting and when decrypting;
 //! * ECDSA signatures are DER, produced deterministically (RFC 6979);
 //!   high-S signatures verify, as with every peer;
 //! * Ed25519 follows the written policy
-//!   [`ED25519_POLICY`](keypackage_traits::crypto::ED25519_POLICY): the shared
-//!   pre-check of [`keypackage_traits::ed25519`] when a key is parsed
-//!   (`check_public_key`: canonical, not of small order) and before each
-//!   verification (`check_signature`: `S < L`, canonical `R` not of small
-//!   order), then ed25519-dalek's cofactorless `verify`. The ring backend
-//!   applies the same pre-check, so the two backends give the same answer.
+//!   [`ED25519_POLICY`](backend_common::ED25519_POLICY), checked by
+//!   backend-common before ed25519-dalek's cofactorless `verify`; Ed448
+//!   encodings follow [`backend_common::ed448`]. The ring backend gets the
+//!   same checks from the same code.
 //!
 //! Private keys are [`Secret`](keypackage_traits::Secret)-backed
-//! (zeroized on drop, redacted in `Debug`); so is [`RustCryptoSigner`].
+//! (zeroized on drop, redacted in `Debug`); so is [`RustCryptoSigner`]. The
+//! AES-GCM and ChaCha20-Poly1305 key schedules, the SHA-2 states (HMAC's
+//! keyed states among them) and HMAC's input buffers wipe themselves on
+//! drop: the crates' `zeroize` features are on.
 //!
 //! # Example
 //!
@@ -83,14 +91,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod hpke;
+mod dh;
 mod nist;
 mod primitives;
 mod provider;
 mod signature;
 
-#[cfg(test)]
-mod wycheproof_tests;
-
 pub use provider::{RustCrypto, RustCryptoSuite};
-pub use signature::{RustCryptoSigner, RustCryptoVerifyingKey};
+pub use signature::RustCryptoSigner;

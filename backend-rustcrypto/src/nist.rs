@@ -32,16 +32,11 @@ pub(crate) fn check_uncompressed(bytes: &[u8], len: usize) -> Result<(), CryptoE
 /// One module per curve, all with the same functions.
 macro_rules! nist_curve {
     ($module:ident, $krate:ident, $scalar_len:expr) => {
-        // Each curve uses the subset it needs (hpke-rs-rust-crypto does
-        // ECDH for P-256 and P-384).
-        #[allow(dead_code)]
         pub(crate) mod $module {
             use keypackage_traits::CryptoError;
-            use rand::rngs::SysRng;
             use zeroize::Zeroizing;
             use $krate::ecdsa::signature::{Signer as _, Verifier as _};
             use $krate::ecdsa::{DerSignature, SigningKey, VerifyingKey};
-            use $krate::elliptic_curve::Generate as _;
             use $krate::elliptic_curve::sec1::ToSec1Point as _;
             use $krate::{PublicKey, SecretKey};
 
@@ -67,30 +62,9 @@ macro_rules! nist_curve {
                 })
             }
 
-            /// A fresh, uniformly random private key from `rng`.
-            pub(crate) fn generate_with<R: rand::TryCryptoRng + ?Sized>(
-                rng: &mut R,
-            ) -> Result<SecretKey, CryptoError> {
-                SecretKey::try_generate_from_rng(rng)
-                    .map_err(|_| CryptoError::RandomnessUnavailable)
-            }
-
-            /// A fresh random private key from the OS random source.
-            pub(crate) fn generate() -> Result<SecretKey, CryptoError> {
-                generate_with(&mut SysRng)
-            }
-
             /// The uncompressed encoding of a public key.
             pub(crate) fn encode_public(public: &PublicKey) -> Vec<u8> {
                 public.to_sec1_point(false).as_bytes().to_vec()
-            }
-
-            /// The fixed-length big-endian encoding of a private key.
-            pub(crate) fn encode_secret(secret: &SecretKey) -> Zeroizing<Vec<u8>> {
-                let mut bytes = secret.to_bytes();
-                let out = Zeroizing::new(bytes.to_vec());
-                zeroize::Zeroize::zeroize(bytes.as_mut_slice());
-                out
             }
 
             /// ECDH: the x-coordinate of `secret * public` (SEC 1 §3.3.1,
@@ -103,19 +77,6 @@ macro_rules! nist_curve {
             /// An ECDSA signing key from its scalar.
             pub(crate) fn signing_key(bytes: &[u8]) -> Result<SigningKey, CryptoError> {
                 Ok(SigningKey::from(parse_secret(bytes)?))
-            }
-
-            /// A fresh random ECDSA signing key.
-            pub(crate) fn generate_signing_key() -> Result<SigningKey, CryptoError> {
-                Ok(SigningKey::from(generate()?))
-            }
-
-            /// The scalar of an ECDSA signing key.
-            pub(crate) fn signing_key_bytes(key: &SigningKey) -> Zeroizing<Vec<u8>> {
-                let mut bytes = key.to_bytes();
-                let out = Zeroizing::new(bytes.to_vec());
-                zeroize::Zeroize::zeroize(bytes.as_mut_slice());
-                out
             }
 
             /// The uncompressed public key of an ECDSA signing key.
@@ -183,7 +144,7 @@ mod tests {
 
     #[test]
     fn compressed_form_of_a_valid_key_is_refused() {
-        let secret = p256_ops::generate().unwrap();
+        let secret = p256_ops::parse_secret(&[7u8; 32]).unwrap();
         let public = secret.public_key();
         let uncompressed = p256_ops::encode_public(&public);
         assert!(p256_ops::parse_public(&uncompressed).is_ok());

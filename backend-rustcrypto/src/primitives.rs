@@ -1,222 +1,163 @@
-//! Hashing, HKDF, AEAD and randomness: the symmetric primitives of RFC 9420
-//! §5.1, each one a thin, length-checked call into a RustCrypto crate.
+//! Randomness, hashing, HKDF and AEAD: backend-common's [`Primitives`],
+//! each a thin call into a RustCrypto crate (sha2, hkdf over hmac, aes-gcm,
+//! chacha20poly1305) or the operating system's random source. Lengths are
+//! checked by backend-common before these run.
 //!
-//! The HPKE provider ([`crate::hpke`]) uses these same functions, so the MLS
-//! key schedule and HPKE share one implementation of each primitive.
+//! The crates' `zeroize` features are on (the workspace's Cargo.toml): an
+//! AES-GCM or ChaCha20-Poly1305 cipher wipes its key schedule when dropped,
+//! the SHA-2 states (HMAC's two keyed states among them) wipe themselves,
+//! and so do HMAC's input buffers. The PRK array hkdf returns is wiped
+//! here.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes128Gcm, Aes256Gcm};
+use backend_common::{AeadKey, CryptoResult, Primitives, Prk};
 use chacha20poly1305::ChaCha20Poly1305;
 use hkdf::Hkdf;
 use keypackage_traits::{AeadAlgorithm, CryptoError, HashAlgorithm, Secret};
 use rand::TryRng;
 use rand::rngs::SysRng;
 use sha2::{Digest, Sha256, Sha384, Sha512};
-use zeroize::Zeroizing;
+use zeroize::Zeroize;
 
-/// Fills `out` from the operating system's random source.
-pub(crate) fn random_bytes(out: &mut [u8]) -> Result<(), CryptoError> {
-    SysRng
-        .try_fill_bytes(out)
-        .map_err(|_| CryptoError::RandomnessUnavailable)
+use crate::provider::RustCryptoBackend;
+
+/// `HKDF-Extract(salt, ikm)` with one hash: the PRK is copied into a
+/// [`Secret`] and the library's array wiped.
+fn extract_with<H>(salt: &[u8], ikm: &[u8]) -> Secret
+where
+    H: hkdf::hmac::EagerHash,
+{
+    let (mut prk, _) = Hkdf::<H>::extract(Some(salt), ikm);
+    let secret = Secret::from_slice(&prk);
+    prk.as_mut_slice().zeroize();
+    secret
 }
 
-/// `Hash(data)` (RFC 9420 §5.1).
-pub(crate) fn hash(alg: HashAlgorithm, data: &[u8]) -> Vec<u8> {
-    match alg {
-        HashAlgorithm::Sha256 => Sha256::digest(data).to_vec(),
-        HashAlgorithm::Sha384 => Sha384::digest(data).to_vec(),
-        HashAlgorithm::Sha512 => Sha512::digest(data).to_vec(),
-    }
+/// `HKDF-Expand` with one hash; the caller checked the lengths.
+fn expand_with<H>(prk: &[u8], info: &[u8], okm: &mut [u8]) -> CryptoResult<()>
+where
+    H: hkdf::hmac::EagerHash,
+{
+    Hkdf::<H>::from_prk(prk)
+        .map_err(|_| CryptoError::InvalidLength("HKDF-Expand key shorter than Nh"))?
+        .expand(info, okm)
+        .map_err(|_| CryptoError::InvalidLength("HKDF-Expand output longer than 255 * Nh"))
 }
 
-/// `HKDF-Extract(salt, IKM)` (RFC 5869 §2.2). An empty salt is the same as
-/// `HashLen` zero bytes, as RFC 5869 specifies for an absent salt.
-pub(crate) fn hkdf_extract(alg: HashAlgorithm, salt: &[u8], ikm: &[u8]) -> Secret {
-    match alg {
-        HashAlgorithm::Sha256 => Secret::from_slice(&Hkdf::<Sha256>::extract(Some(salt), ikm).0),
-        HashAlgorithm::Sha384 => Secret::from_slice(&Hkdf::<Sha384>::extract(Some(salt), ikm).0),
-        HashAlgorithm::Sha512 => Secret::from_slice(&Hkdf::<Sha512>::extract(Some(salt), ikm).0),
-    }
+/// A cipher of one AEAD type for the checked key.
+fn cipher<A: KeyInit>(key: &AeadKey<'_>) -> Result<A, CryptoError> {
+    A::new_from_slice(key.key()).map_err(|_| CryptoError::InvalidLength("AEAD key length"))
 }
 
-/// `HKDF-Expand(PRK, info, L)` (RFC 5869 §2.3).
-///
-/// `L` must be at most `255 * HashLen`, and `PRK` at least `HashLen` bytes
-/// ("a pseudorandom key of at least HashLen octets"); both are
-/// [`CryptoError::InvalidLength`] otherwise.
-pub(crate) fn hkdf_expand(
-    alg: HashAlgorithm,
-    prk: &[u8],
-    info: &[u8],
-    len: usize,
-) -> Result<Secret, CryptoError> {
-    if len > 255 * alg.output_len() {
-        return Err(CryptoError::InvalidLength(
-            "HKDF-Expand output longer than 255 * Nh",
-        ));
-    }
-    let mut okm = Zeroizing::new(vec![0u8; len]);
-    let short_prk = |_| CryptoError::InvalidLength("HKDF-Expand key shorter than Nh");
-    let too_long = |_| CryptoError::InvalidLength("HKDF-Expand output longer than 255 * Nh");
-    match alg {
-        HashAlgorithm::Sha256 => Hkdf::<Sha256>::from_prk(prk)
-            .map_err(short_prk)?
-            .expand(info, &mut okm)
-            .map_err(too_long)?,
-        HashAlgorithm::Sha384 => Hkdf::<Sha384>::from_prk(prk)
-            .map_err(short_prk)?
-            .expand(info, &mut okm)
-            .map_err(too_long)?,
-        HashAlgorithm::Sha512 => Hkdf::<Sha512>::from_prk(prk)
-            .map_err(short_prk)?
-            .expand(info, &mut okm)
-            .map_err(too_long)?,
-    }
-    Ok(Secret::from(okm))
-}
-
-/// Checks the key and nonce lengths of an AEAD call (RFC 5116 §4: `Nk`,
-/// `Nn`), so that every misuse is [`CryptoError::InvalidLength`].
-fn check_aead_lengths(alg: AeadAlgorithm, key: &[u8], nonce: &[u8]) -> Result<(), CryptoError> {
-    if key.len() != alg.key_len() {
-        return Err(CryptoError::InvalidLength("AEAD key length is not Nk"));
-    }
-    if nonce.len() != alg.nonce_len() {
-        return Err(CryptoError::InvalidLength("AEAD nonce length is not Nn"));
-    }
-    Ok(())
-}
-
-/// Encrypts with one AEAD type; `key` and `nonce` lengths are checked first.
+/// Encrypts with one AEAD type.
 fn seal_with<A: Aead + KeyInit>(
-    key: &[u8],
-    nonce: &[u8],
+    key: &AeadKey<'_>,
     aad: &[u8],
-    plaintext: &[u8],
+    msg: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
-    let cipher =
-        A::new_from_slice(key).map_err(|_| CryptoError::InvalidLength("AEAD key length"))?;
-    let nonce = nonce
+    let nonce = key
+        .nonce()
         .try_into()
         .map_err(|_| CryptoError::InvalidLength("AEAD nonce length"))?;
-    cipher
-        .encrypt(
-            nonce,
-            Payload {
-                msg: plaintext,
-                aad,
-            },
-        )
+    cipher::<A>(key)?
+        .encrypt(nonce, Payload { msg, aad })
         .map_err(|_| CryptoError::InvalidLength("AEAD plaintext too long"))
 }
 
 /// Decrypts with one AEAD type; every failure is
 /// [`CryptoError::DecryptionFailed`].
 fn open_with<A: Aead + KeyInit>(
-    key: &[u8],
-    nonce: &[u8],
+    key: &AeadKey<'_>,
     aad: &[u8],
-    ciphertext: &[u8],
+    msg: &[u8],
 ) -> Result<Secret, CryptoError> {
-    let cipher =
-        A::new_from_slice(key).map_err(|_| CryptoError::InvalidLength("AEAD key length"))?;
-    let nonce = nonce
+    let nonce = key
+        .nonce()
         .try_into()
         .map_err(|_| CryptoError::InvalidLength("AEAD nonce length"))?;
-    cipher
-        .decrypt(
-            nonce,
-            Payload {
-                msg: ciphertext,
-                aad,
-            },
-        )
+    cipher::<A>(key)?
+        .decrypt(nonce, Payload { msg, aad })
         .map(Secret::new)
         .map_err(|_| CryptoError::DecryptionFailed)
 }
 
-/// AEAD encryption (RFC 5116 §2.1): ciphertext || tag.
-pub(crate) fn aead_seal(
-    alg: AeadAlgorithm,
-    key: &[u8],
-    nonce: &[u8],
-    aad: &[u8],
-    plaintext: &[u8],
-) -> Result<Vec<u8>, CryptoError> {
-    check_aead_lengths(alg, key, nonce)?;
-    match alg {
-        AeadAlgorithm::Aes128Gcm => seal_with::<Aes128Gcm>(key, nonce, aad, plaintext),
-        AeadAlgorithm::Aes256Gcm => seal_with::<Aes256Gcm>(key, nonce, aad, plaintext),
-        AeadAlgorithm::ChaCha20Poly1305 => {
-            seal_with::<ChaCha20Poly1305>(key, nonce, aad, plaintext)
+impl Primitives for RustCryptoBackend {
+    /// The operating system's random source (`getrandom`), nothing else.
+    fn fill_random(out: &mut [u8]) -> CryptoResult<()> {
+        SysRng
+            .try_fill_bytes(out)
+            .map_err(|_| CryptoError::RandomnessUnavailable)
+    }
+
+    fn hash(alg: HashAlgorithm, data: &[u8]) -> Vec<u8> {
+        match alg {
+            HashAlgorithm::Sha256 => Sha256::digest(data).to_vec(),
+            HashAlgorithm::Sha384 => Sha384::digest(data).to_vec(),
+            HashAlgorithm::Sha512 => Sha512::digest(data).to_vec(),
         }
     }
-}
 
-/// AEAD decryption (RFC 5116 §2.2). A ciphertext shorter than the tag, a
-/// wrong tag, key, nonce or associated data are all
-/// [`CryptoError::DecryptionFailed`].
-pub(crate) fn aead_open(
-    alg: AeadAlgorithm,
-    key: &[u8],
-    nonce: &[u8],
-    aad: &[u8],
-    ciphertext: &[u8],
-) -> Result<Secret, CryptoError> {
-    check_aead_lengths(alg, key, nonce)?;
-    if ciphertext.len() < alg.tag_len() {
-        return Err(CryptoError::DecryptionFailed);
+    fn hmac(alg: HashAlgorithm, key: &[u8], data: &[u8]) -> Secret {
+        match alg {
+            HashAlgorithm::Sha256 => extract_with::<Sha256>(key, data),
+            HashAlgorithm::Sha384 => extract_with::<Sha384>(key, data),
+            HashAlgorithm::Sha512 => extract_with::<Sha512>(key, data),
+        }
     }
-    match alg {
-        AeadAlgorithm::Aes128Gcm => open_with::<Aes128Gcm>(key, nonce, aad, ciphertext),
-        AeadAlgorithm::Aes256Gcm => open_with::<Aes256Gcm>(key, nonce, aad, ciphertext),
-        AeadAlgorithm::ChaCha20Poly1305 => {
-            open_with::<ChaCha20Poly1305>(key, nonce, aad, ciphertext)
+
+    fn hkdf_expand(prk: &Prk<'_>, info: &[u8], okm: &mut [u8]) -> CryptoResult<()> {
+        match prk.hash() {
+            HashAlgorithm::Sha256 => expand_with::<Sha256>(prk.key(), info, okm),
+            HashAlgorithm::Sha384 => expand_with::<Sha384>(prk.key(), info, okm),
+            HashAlgorithm::Sha512 => expand_with::<Sha512>(prk.key(), info, okm),
+        }
+    }
+
+    fn aead_seal(key: &AeadKey<'_>, aad: &[u8], plaintext: &[u8]) -> CryptoResult<Vec<u8>> {
+        match key.algorithm() {
+            AeadAlgorithm::Aes128Gcm => seal_with::<Aes128Gcm>(key, aad, plaintext),
+            AeadAlgorithm::Aes256Gcm => seal_with::<Aes256Gcm>(key, aad, plaintext),
+            AeadAlgorithm::ChaCha20Poly1305 => seal_with::<ChaCha20Poly1305>(key, aad, plaintext),
+        }
+    }
+
+    fn aead_open(key: &AeadKey<'_>, aad: &[u8], ciphertext: &[u8]) -> CryptoResult<Secret> {
+        match key.algorithm() {
+            AeadAlgorithm::Aes128Gcm => open_with::<Aes128Gcm>(key, aad, ciphertext),
+            AeadAlgorithm::Aes256Gcm => open_with::<Aes256Gcm>(key, aad, ciphertext),
+            AeadAlgorithm::ChaCha20Poly1305 => open_with::<ChaCha20Poly1305>(key, aad, ciphertext),
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use hkdf::hmac::EagerHash;
+    use hkdf::hmac::block_api::HmacCore;
+    use hkdf::hmac::digest::block_api::Buffer;
+    use zeroize::ZeroizeOnDrop;
+
     use super::*;
 
-    #[test]
-    fn expand_refuses_too_long_output_and_short_keys() {
-        let prk = [7u8; 32];
-        assert!(hkdf_expand(HashAlgorithm::Sha256, &prk, b"", 255 * 32).is_ok());
-        assert_eq!(
-            hkdf_expand(HashAlgorithm::Sha256, &prk, b"", 255 * 32 + 1),
-            Err(CryptoError::InvalidLength(
-                "HKDF-Expand output longer than 255 * Nh"
-            ))
-        );
-        assert!(matches!(
-            hkdf_expand(HashAlgorithm::Sha256, &prk[..31], b"", 32),
-            Err(CryptoError::InvalidLength(_))
-        ));
-        assert_eq!(
-            hkdf_expand(HashAlgorithm::Sha512, &[1u8; 64], b"", 0)
-                .unwrap()
-                .len(),
-            0
-        );
-    }
+    fn zeroizes_on_drop<T: ZeroizeOnDrop>() {}
 
+    /// Compiles only with the crates' `zeroize` features: each of these
+    /// types implements `ZeroizeOnDrop` only then.
     #[test]
-    fn aead_refuses_wrong_lengths_and_short_ciphertexts() {
-        let alg = AeadAlgorithm::Aes128Gcm;
-        assert!(matches!(
-            aead_seal(alg, &[0; 15], &[0; 12], b"", b"x"),
-            Err(CryptoError::InvalidLength(_))
-        ));
-        assert!(matches!(
-            aead_seal(alg, &[0; 16], &[0; 11], b"", b"x"),
-            Err(CryptoError::InvalidLength(_))
-        ));
-        assert_eq!(
-            aead_open(alg, &[0; 16], &[0; 12], b"", &[0; 15]),
-            Err(CryptoError::DecryptionFailed)
-        );
+    fn key_schedules_and_mac_states_zeroize_on_drop() {
+        // aes-gcm (with aes), chacha20poly1305: the AEAD key schedules.
+        zeroizes_on_drop::<Aes128Gcm>();
+        zeroizes_on_drop::<Aes256Gcm>();
+        zeroizes_on_drop::<ChaCha20Poly1305>();
+        // sha2: the states HMAC keys with ipad and opad (HmacCore holds
+        // two of these), for each hash.
+        zeroizes_on_drop::<<Sha256 as EagerHash>::Core>();
+        zeroizes_on_drop::<<Sha384 as EagerHash>::Core>();
+        zeroizes_on_drop::<<Sha512 as EagerHash>::Core>();
+        // hmac (digest): the buffer of not yet absorbed input, which for
+        // HKDF-Extract is the IKM (a DH output), and the MAC output.
+        zeroizes_on_drop::<Buffer<HmacCore<Sha256>>>();
+        zeroizes_on_drop::<hkdf::hmac::digest::CtOutput<hkdf::hmac::Hmac<Sha512>>>();
     }
 }

@@ -1,36 +1,56 @@
-//! Signature keys: the in-memory [`RustCryptoSigner`] and the parsed
-//! [`RustCryptoVerifyingKey`] (RFC 9420 §5.1.2).
+//! Signature keys (RFC 9420 §5.1.2): backend-common's [`Signatures`], and
+//! [`RustCryptoSigner`], backend-common's in-memory signer over them.
 //!
-//! * Ed25519 (RFC 8032) with ed25519-dalek: keys and signatures first pass
-//!   the shared policy pre-check of [`keypackage_traits::ed25519`]
-//!   (canonical `S`, `A` and `R`; no small-order `A` or `R`), then dalek's
-//!   cofactorless `verify`. This is [`keypackage_traits::crypto::ED25519_POLICY`],
-//!   the same rule set the ring backend applies.
+//! * Ed25519 (RFC 8032) with ed25519-dalek: cofactorless `verify`, after
+//!   backend-common's policy pre-check
+//!   ([`ED25519_POLICY`](backend_common::ED25519_POLICY)); `verify_each`
+//!   shares one field inversion between the items.
 //! * ECDSA over P-256/SHA-256, P-384/SHA-384, P-521/SHA-512 (FIPS 186-5):
 //!   uncompressed public keys only, DER signatures only, produced
 //!   deterministically (RFC 6979); see [`crate::nist`].
 //! * Ed448 (RFC 8032, empty context) with ed448-goldilocks, behind the
-//!   `x448` feature.
+//!   `x448` feature, after backend-common's encoding policy
+//!   ([`backend_common::ed448`]).
 
-use std::fmt;
-
+use backend_common::{CryptoResult, MemorySigner, Signatures};
 use ed25519_dalek::Signer as _;
 use ed25519_dalek::Verifier as _;
-use keypackage_traits::crypto::Signer;
-use keypackage_traits::{CryptoError, SignaturePrivateKey, SignaturePublicKey, SignatureScheme};
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use keypackage_traits::{CryptoError, SignatureScheme};
+use zeroize::ZeroizeOnDrop;
 
 use crate::nist::{p256_ops, p384_ops, p521_ops};
-use crate::primitives;
+use crate::provider::RustCryptoBackend;
+
+/// An in-memory signature key of the RustCrypto backend: Ed25519, ECDSA
+/// P-256, P-384, P-521, and Ed448 with the `x448` feature. The key
+/// material zeroizes on drop and on `zeroize()`, after which the signer
+/// refuses to sign; `Debug` shows the scheme and the public key only.
+///
+/// ```
+/// use backend_rustcrypto::{RustCrypto, RustCryptoSigner};
+/// use keypackage_traits::{CipherSuiteProvider, Ciphersuite, OpenMlsCrypto, Signer, SignatureScheme};
+///
+/// let signer = RustCryptoSigner::generate(SignatureScheme::Ed25519)?;
+/// let stored = signer.private_key();
+/// let suite = RustCrypto::new().suite(Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519)?;
+/// let again = suite.signer(&stored)?;
+/// assert_eq!(signer.public_key(), again.public_key());
+/// assert_eq!(signer.sign(b"hello")?, again.sign(b"hello")?); // Ed25519 is deterministic
+/// # Ok::<(), keypackage_traits::CryptoError>(())
+/// ```
+pub type RustCryptoSigner = MemorySigner<RustCryptoBackend>;
 
 /// The error for a scheme this build does not implement (Ed448 without the
 /// `x448` feature).
 #[cfg(not(feature = "x448"))]
 fn ed448_unsupported() -> CryptoError {
-    CryptoError::UnsupportedSignatureScheme(keypackage_traits::SignatureScheme::Ed448)
+    CryptoError::UnsupportedSignatureScheme(SignatureScheme::Ed448)
 }
 
-/// A parsed signing key of one of the supported schemes.
+/// A parsed signing key of one of the supported schemes. Public only
+/// because it is the backend's `Signatures::SigningKey`; not exported.
+pub struct RustCryptoSigningKey(SigningKey);
+
 enum SigningKey {
     Ed25519(ed25519_dalek::SigningKey),
     P256(p256::ecdsa::SigningKey),
@@ -39,6 +59,10 @@ enum SigningKey {
     #[cfg(feature = "x448")]
     Ed448(Box<ed448_goldilocks::SigningKey>),
 }
+
+/// Every variant's key wipes itself when dropped (ed25519-dalek's and
+/// ed448-goldilocks' `SigningKey`, RustCrypto's ECDSA `SigningKey`).
+impl ZeroizeOnDrop for RustCryptoSigningKey {}
 
 impl SigningKey {
     /// The encoded public key (raw EdDSA bytes, or an uncompressed point).
@@ -50,129 +74,6 @@ impl SigningKey {
             Self::P521(key) => p521_ops::signing_key_public(key),
             #[cfg(feature = "x448")]
             Self::Ed448(key) => key.verifying_key().to_bytes().to_vec(),
-        }
-    }
-
-    /// The encoded private key (EdDSA seed, or the fixed-length scalar).
-    fn private_key(&self) -> Zeroizing<Vec<u8>> {
-        match self {
-            Self::Ed25519(key) => Zeroizing::new(key.as_bytes().to_vec()),
-            Self::P256(key) => p256_ops::signing_key_bytes(key),
-            Self::P384(key) => p384_ops::signing_key_bytes(key),
-            Self::P521(key) => p521_ops::signing_key_bytes(key),
-            #[cfg(feature = "x448")]
-            Self::Ed448(key) => Zeroizing::new(key.as_bytes().to_vec()),
-        }
-    }
-
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        match self {
-            Self::Ed25519(key) => Ok(key.sign(message).to_bytes().to_vec()),
-            Self::P256(key) => p256_ops::sign(key, message),
-            Self::P384(key) => p384_ops::sign(key, message),
-            Self::P521(key) => p521_ops::sign(key, message),
-            #[cfg(feature = "x448")]
-            Self::Ed448(key) => Ok(key.sign_raw(message).to_bytes().to_vec()),
-        }
-    }
-}
-
-/// An in-memory signature key, parsed once: signing neither re-parses the
-/// private key nor re-derives the public key.
-///
-/// The key material zeroizes on drop and on [`Zeroize::zeroize`], after
-/// which the signer refuses to sign; `Debug` shows the scheme and the public
-/// key only.
-///
-/// ```
-/// use backend_rustcrypto::RustCryptoSigner;
-/// use keypackage_traits::{Signer, SignatureScheme};
-///
-/// let signer = RustCryptoSigner::generate(SignatureScheme::Ed25519)?;
-/// let stored = signer.private_key();
-/// let again = RustCryptoSigner::from_private(SignatureScheme::Ed25519, &stored)?;
-/// assert_eq!(signer.public_key(), again.public_key());
-/// assert_eq!(signer.sign(b"hello")?, again.sign(b"hello")?); // Ed25519 is deterministic
-/// # Ok::<(), keypackage_traits::CryptoError>(())
-/// ```
-pub struct RustCryptoSigner {
-    scheme: SignatureScheme,
-    public: SignaturePublicKey,
-    /// `None` once zeroized.
-    key: Option<SigningKey>,
-}
-
-impl RustCryptoSigner {
-    fn from_key(scheme: SignatureScheme, key: SigningKey) -> Self {
-        Self {
-            scheme,
-            public: SignaturePublicKey::new(key.public_key()),
-            key: Some(key),
-        }
-    }
-
-    /// A fresh random key for `scheme`, from the OS random source.
-    pub fn generate(scheme: SignatureScheme) -> Result<Self, CryptoError> {
-        let key = match scheme {
-            SignatureScheme::Ed25519 => {
-                let mut seed = Zeroizing::new([0u8; 32]);
-                primitives::random_bytes(seed.as_mut())?;
-                SigningKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(&seed))
-            }
-            SignatureScheme::EcdsaSecp256r1Sha256 => {
-                SigningKey::P256(p256_ops::generate_signing_key()?)
-            }
-            SignatureScheme::EcdsaSecp384r1Sha384 => {
-                SigningKey::P384(p384_ops::generate_signing_key()?)
-            }
-            SignatureScheme::EcdsaSecp521r1Sha512 => {
-                SigningKey::P521(p521_ops::generate_signing_key()?)
-            }
-            SignatureScheme::Ed448 => {
-                let mut seed = Zeroizing::new(vec![0u8; scheme.private_key_len()]);
-                primitives::random_bytes(&mut seed)?;
-                ed448_signing_key(&seed)?
-            }
-        };
-        Ok(Self::from_key(scheme, key))
-    }
-
-    /// A signer for a stored private key: the 32-byte Ed25519 or 57-byte
-    /// Ed448 seed (RFC 8032 §5.1.5, §5.2.5), or the big-endian ECDSA scalar
-    /// of exactly 32, 48 or 66 bytes in `[1, n)`.
-    pub fn from_private(
-        scheme: SignatureScheme,
-        private: &SignaturePrivateKey,
-    ) -> Result<Self, CryptoError> {
-        let bytes = private.expose();
-        let key = match scheme {
-            SignatureScheme::Ed25519 => {
-                let seed: &[u8; 32] = bytes
-                    .try_into()
-                    .map_err(|_| CryptoError::InvalidPrivateKey("Ed25519 seed is not 32 bytes"))?;
-                SigningKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(seed))
-            }
-            SignatureScheme::EcdsaSecp256r1Sha256 => {
-                SigningKey::P256(p256_ops::signing_key(bytes)?)
-            }
-            SignatureScheme::EcdsaSecp384r1Sha384 => {
-                SigningKey::P384(p384_ops::signing_key(bytes)?)
-            }
-            SignatureScheme::EcdsaSecp521r1Sha512 => {
-                SigningKey::P521(p521_ops::signing_key(bytes)?)
-            }
-            SignatureScheme::Ed448 => ed448_signing_key(bytes)?,
-        };
-        Ok(Self::from_key(scheme, key))
-    }
-
-    /// The private key, for persisting it (empty once zeroized).
-    pub fn private_key(&self) -> SignaturePrivateKey {
-        match &self.key {
-            Some(key) => {
-                SignaturePrivateKey::from(keypackage_traits::Secret::from(key.private_key()))
-            }
-            None => SignaturePrivateKey::new(Vec::new()),
         }
     }
 }
@@ -192,56 +93,10 @@ fn ed448_signing_key(_seed: &[u8]) -> Result<SigningKey, CryptoError> {
     Err(ed448_unsupported())
 }
 
-impl Signer for RustCryptoSigner {
-    fn signature_scheme(&self) -> SignatureScheme {
-        self.scheme
-    }
-
-    fn public_key(&self) -> &SignaturePublicKey {
-        &self.public
-    }
-
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        self.key
-            .as_ref()
-            .ok_or(CryptoError::SignerFailed("the signing key was zeroized"))?
-            .sign(message)
-    }
-}
-
-/// Erases the key: every inner key type zeroizes itself when dropped, and
-/// it is dropped in place.
-impl Zeroize for RustCryptoSigner {
-    fn zeroize(&mut self) {
-        self.key = None;
-    }
-}
-
-impl ZeroizeOnDrop for RustCryptoSigner {}
-
-impl fmt::Debug for RustCryptoSigner {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RustCryptoSigner")
-            .field("scheme", &self.scheme)
-            .field("public", &self.public)
-            .field(
-                "private",
-                &if self.key.is_some() {
-                    "<redacted>"
-                } else {
-                    "<zeroized>"
-                },
-            )
-            .finish()
-    }
-}
-
-/// A parsed, validated signature public key; see
-/// [`keypackage_traits::CipherSuiteProvider::verifying_key`].
-#[derive(Clone)]
+/// A parsed signature public key. Public only because it is the
+/// backend's `Signatures::VerifyingKey`; not exported.
 pub struct RustCryptoVerifyingKey(VerifyingKey);
 
-#[derive(Clone)]
 enum VerifyingKey {
     Ed25519(ed25519_dalek::VerifyingKey),
     P256(p256::ecdsa::VerifyingKey),
@@ -251,19 +106,65 @@ enum VerifyingKey {
     Ed448(ed448_goldilocks::VerifyingKey),
 }
 
-impl RustCryptoVerifyingKey {
-    /// Parses `public` for `scheme`: length, and for ECDSA an uncompressed,
-    /// on-curve, non-identity point; for Ed25519 the shared policy (a
-    /// canonical encoding of a point not of small order) and a valid point.
-    pub fn parse(scheme: SignatureScheme, public: &[u8]) -> Result<Self, CryptoError> {
+impl Signatures for RustCryptoBackend {
+    type SigningKey = RustCryptoSigningKey;
+    type VerifyingKey = RustCryptoVerifyingKey;
+
+    /// The 32-byte Ed25519 or 57-byte Ed448 seed (RFC 8032 §5.1.5,
+    /// §5.2.5), or the big-endian ECDSA scalar of exactly 32, 48 or 66
+    /// bytes in `[1, n)`.
+    fn signing_key(scheme: SignatureScheme, bytes: &[u8]) -> CryptoResult<RustCryptoSigningKey> {
         let key = match scheme {
             SignatureScheme::Ed25519 => {
-                let bytes = keypackage_traits::ed25519::check_public_key(public).map_err(|_| {
-                    CryptoError::InvalidPublicKey(
-                        "Ed25519 key breaks the policy: wrong length, non-canonical or small order",
-                    )
-                })?;
-                VerifyingKey::Ed25519(ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(
+                let seed: &[u8; 32] = bytes
+                    .try_into()
+                    .map_err(|_| CryptoError::InvalidPrivateKey("Ed25519 seed is not 32 bytes"))?;
+                SigningKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(seed))
+            }
+            SignatureScheme::EcdsaSecp256r1Sha256 => {
+                SigningKey::P256(p256_ops::signing_key(bytes)?)
+            }
+            SignatureScheme::EcdsaSecp384r1Sha384 => {
+                SigningKey::P384(p384_ops::signing_key(bytes)?)
+            }
+            SignatureScheme::EcdsaSecp521r1Sha512 => {
+                SigningKey::P521(p521_ops::signing_key(bytes)?)
+            }
+            SignatureScheme::Ed448 => ed448_signing_key(bytes)?,
+        };
+        Ok(RustCryptoSigningKey(key))
+    }
+
+    fn signing_key_public(key: &RustCryptoSigningKey) -> Vec<u8> {
+        key.0.public_key()
+    }
+
+    /// Ed25519 and Ed448 deterministic (RFC 8032); ECDSA deterministic
+    /// (RFC 6979), DER-encoded.
+    fn sign(key: &RustCryptoSigningKey, message: &[u8]) -> CryptoResult<Vec<u8>> {
+        match &key.0 {
+            SigningKey::Ed25519(key) => Ok(key.sign(message).to_bytes().to_vec()),
+            SigningKey::P256(key) => p256_ops::sign(key, message),
+            SigningKey::P384(key) => p384_ops::sign(key, message),
+            SigningKey::P521(key) => p521_ops::sign(key, message),
+            #[cfg(feature = "x448")]
+            SigningKey::Ed448(key) => Ok(key.sign_raw(message).to_bytes().to_vec()),
+        }
+    }
+
+    /// The point: for ECDSA an uncompressed, on-curve, non-identity point;
+    /// for Ed25519 and Ed448 a decodable point (the encodings already
+    /// passed backend-common's policy).
+    fn verifying_key(
+        scheme: SignatureScheme,
+        public: &[u8],
+    ) -> CryptoResult<RustCryptoVerifyingKey> {
+        let key = match scheme {
+            SignatureScheme::Ed25519 => {
+                let bytes: &[u8; 32] = public
+                    .try_into()
+                    .map_err(|_| CryptoError::InvalidPublicKey("Ed25519 keys are 32 bytes"))?;
+                VerifyingKey::Ed25519(ed25519_dalek::VerifyingKey::from_bytes(bytes).map_err(
                     |_| CryptoError::InvalidPublicKey("Ed25519 key is not a curve point"),
                 )?)
             }
@@ -278,38 +179,13 @@ impl RustCryptoVerifyingKey {
             }
             SignatureScheme::Ed448 => ed448_verifying_key(public)?,
         };
-        Ok(Self(key))
+        Ok(RustCryptoVerifyingKey(key))
     }
 
-    /// The Ed25519 key, for [`ed25519_verify_each`].
-    pub(crate) fn ed25519(&self) -> Option<&ed25519_dalek::VerifyingKey> {
-        match &self.0 {
-            VerifyingKey::Ed25519(key) => Some(key),
-            _ => None,
-        }
-    }
-
-    /// The scheme the key belongs to.
-    pub fn signature_scheme(&self) -> SignatureScheme {
-        match &self.0 {
-            VerifyingKey::Ed25519(_) => SignatureScheme::Ed25519,
-            VerifyingKey::P256(_) => SignatureScheme::EcdsaSecp256r1Sha256,
-            VerifyingKey::P384(_) => SignatureScheme::EcdsaSecp384r1Sha384,
-            VerifyingKey::P521(_) => SignatureScheme::EcdsaSecp521r1Sha512,
-            #[cfg(feature = "x448")]
-            VerifyingKey::Ed448(_) => SignatureScheme::Ed448,
-        }
-    }
-
-    /// Verifies `signature` on `message`: [`CryptoError::InvalidSignature`]
-    /// for any malformed or wrong signature.
-    pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), CryptoError> {
-        match &self.0 {
+    fn verify(key: &RustCryptoVerifyingKey, message: &[u8], signature: &[u8]) -> CryptoResult<()> {
+        match &key.0 {
             VerifyingKey::Ed25519(key) => {
-                // Policy rules 1-3 (S < L, canonical non-small-order R), then
-                // dalek's cofactorless check (rule 4).
-                keypackage_traits::ed25519::check_signature(signature)
-                    .map_err(|_| CryptoError::InvalidSignature)?;
+                // Rule 4 of the policy: dalek's cofactorless check.
                 let signature = ed25519_dalek::Signature::from_slice(signature)
                     .map_err(|_| CryptoError::InvalidSignature)?;
                 key.verify(message, &signature)
@@ -320,9 +196,6 @@ impl RustCryptoVerifyingKey {
             VerifyingKey::P521(key) => p521_ops::verify(key, message, signature),
             #[cfg(feature = "x448")]
             VerifyingKey::Ed448(key) => {
-                if !signature.get(..57).is_some_and(ed448_point_is_canonical) {
-                    return Err(CryptoError::InvalidSignature);
-                }
                 let signature = ed448_goldilocks::Signature::try_from(signature)
                     .map_err(|_| CryptoError::InvalidSignature)?;
                 key.verify_raw(&signature, message)
@@ -330,13 +203,40 @@ impl RustCryptoVerifyingKey {
             }
         }
     }
+
+    /// Ed25519 keys go through [`ed25519_verify_each`] (one field inversion
+    /// shared by all items, each verdict exactly `verify`'s); every other
+    /// item through `verify`.
+    fn verify_each(items: &[(&RustCryptoVerifyingKey, &[u8], &[u8])]) -> Vec<CryptoResult<()>> {
+        let mut verdicts = Vec::with_capacity(items.len());
+        let mut ed25519 = Vec::new();
+        let mut ed25519_at = Vec::new();
+        for (i, (key, message, signature)) in items.iter().enumerate() {
+            match &key.0 {
+                VerifyingKey::Ed25519(ed) => {
+                    ed25519.push((ed, *message, *signature));
+                    ed25519_at.push(i);
+                    verdicts.push(Err(CryptoError::InvalidSignature));
+                }
+                _ => verdicts.push(Self::verify(key, message, signature)),
+            }
+        }
+        let shared = ed25519_verify_each(&ed25519);
+        for (i, verdict) in ed25519_at.into_iter().zip(shared) {
+            if let Some(slot) = verdicts.get_mut(i) {
+                *slot = verdict;
+            }
+        }
+        verdicts
+    }
 }
 
 /// `[S]B - [k]A` for one Ed25519 signature, with `k = SHA-512(R || A || M)`
 /// reduced mod L: ed25519-dalek's `RCompute` (the cofactorless check of its
-/// `verify`), stopped before the point is compressed. `None` when the
-/// signature breaks rules 1-3 of the shared policy (which also makes `S`
-/// canonical, as dalek requires). Returns the signature's `R` bytes with it.
+/// `verify`), stopped before the point is compressed. The signature already
+/// passed rules 1-3 of the shared policy; `None` when it is not 64 bytes or
+/// `S` is not canonical, as dalek requires. Returns the signature's `R`
+/// bytes with it.
 fn ed25519_recompute_r(
     key: &ed25519_dalek::VerifyingKey,
     message: &[u8],
@@ -345,7 +245,6 @@ fn ed25519_recompute_r(
     use curve25519_dalek::{EdwardsPoint, Scalar};
     use sha2::{Digest, Sha512};
 
-    keypackage_traits::ed25519::check_signature(signature).ok()?;
     let (r, s) = signature.split_at_checked(32)?;
     let r: [u8; 32] = r.try_into().ok()?;
     let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(s.try_into().ok()?))?;
@@ -362,8 +261,7 @@ fn ed25519_recompute_r(
 }
 
 /// Ed25519 verification of each item on its own, with the verdict of
-/// [`RustCryptoVerifyingKey::verify`] (shared policy, then dalek's
-/// cofactorless `verify`), for less: each item's `[S]B - [k]A` is computed
+/// [`Signatures::verify`] (dalek's cofactorless `verify`), for less: each item's `[S]B - [k]A` is computed
 /// exactly as dalek does, and all of them are compressed together with one
 /// batch field inversion (Montgomery's trick, `compress_batch_alloc`)
 /// instead of one inversion each, about a tenth of a verification. Each
@@ -393,36 +291,8 @@ pub(crate) fn ed25519_verify_each(
     verdicts
 }
 
-/// Whether a 57-byte Ed448 point encoding is canonical (RFC 8032 §5.2.2,
-/// §5.2.3): the final octet holds only the sign bit of x, and y < p, where
-/// p = 2^448 - 2^224 - 1. ed448-goldilocks decodes some non-canonical
-/// encodings (bits 448 to 454 set), so this is checked first.
-#[cfg(feature = "x448")]
-fn ed448_point_is_canonical(encoded: &[u8]) -> bool {
-    let Some((last, y)) = encoded.split_last() else {
-        return false;
-    };
-    if encoded.len() != 57 || last & 0x7F != 0 {
-        return false;
-    }
-    // p in little-endian: 0xFF bytes, except byte 28 (bits 224..231), 0xFE.
-    let p_byte = |i: usize| if i == 28 { 0xFE } else { 0xFF };
-    for (i, byte) in y.iter().enumerate().rev() {
-        let limit = p_byte(i);
-        if *byte != limit {
-            return *byte < limit;
-        }
-    }
-    false // y == p
-}
-
 #[cfg(feature = "x448")]
 fn ed448_verifying_key(public: &[u8]) -> Result<VerifyingKey, CryptoError> {
-    if !ed448_point_is_canonical(public) {
-        return Err(CryptoError::InvalidPublicKey(
-            "Ed448 key is not a canonical 57-byte point encoding",
-        ));
-    }
     let bytes: [u8; 57] = public
         .try_into()
         .map_err(|_| CryptoError::InvalidPublicKey("Ed448 key is not 57 bytes"))?;
@@ -436,17 +306,27 @@ fn ed448_verifying_key(_public: &[u8]) -> Result<VerifyingKey, CryptoError> {
     Err(ed448_unsupported())
 }
 
-impl fmt::Debug for RustCryptoVerifyingKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("RustCryptoVerifyingKey")
-            .field(&self.signature_scheme())
-            .finish()
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use keypackage_traits::Signer;
+    use zeroize::Zeroize;
+
     use super::*;
+
+    fn zeroizes_on_drop<T: ZeroizeOnDrop>() {}
+
+    /// The claim of `impl ZeroizeOnDrop for RustCryptoSigningKey`, checked
+    /// by the compiler for every variant, and so for the signer.
+    #[test]
+    fn signing_keys_zeroize_on_drop() {
+        zeroizes_on_drop::<ed25519_dalek::SigningKey>();
+        zeroizes_on_drop::<p256::ecdsa::SigningKey>();
+        zeroizes_on_drop::<p384::ecdsa::SigningKey>();
+        zeroizes_on_drop::<p521::ecdsa::SigningKey>();
+        #[cfg(feature = "x448")]
+        zeroizes_on_drop::<ed448_goldilocks::SigningKey>();
+        zeroizes_on_drop::<RustCryptoSigner>();
+    }
 
     const ALL_SCHEMES: [SignatureScheme; 4] = [
         SignatureScheme::Ed25519,
@@ -494,42 +374,60 @@ mod tests {
         }
     }
 
+    /// RFC 8032 §5.2.3: an encoding with x = 0 (y = 1 here, the identity)
+    /// and the sign bit set does not decode; through the provider, the
+    /// shared policy refuses it as a key and as a signature's `R`.
     #[cfg(feature = "x448")]
     #[test]
-    fn ed448_point_encodings_must_be_canonical() {
-        let mut y = [0u8; 57];
-        y[0] = 1;
-        assert!(ed448_point_is_canonical(&y));
-        y[56] = 0x80;
-        assert!(ed448_point_is_canonical(&y));
-        y[56] = 0x01;
-        assert!(!ed448_point_is_canonical(&y));
-        let mut p = [0xFFu8; 57];
-        p[28] = 0xFE;
-        p[56] = 0;
-        assert!(!ed448_point_is_canonical(&p));
-        p[0] = 0xFE; // p - 1
-        assert!(ed448_point_is_canonical(&p));
-        assert!(!ed448_point_is_canonical(&p[..56]));
+    fn ed448_x_zero_with_the_sign_bit_is_refused() {
+        use keypackage_traits::{
+            CipherSuiteProvider, Ciphersuite, OpenMlsCrypto, SignaturePublicKey,
+        };
+        let suite = crate::RustCrypto::new()
+            .suite(Ciphersuite::MLS_256_DHKEMX448_AES256GCM_SHA512_ED448)
+            .unwrap();
+        let mut x_zero = [0u8; 57];
+        x_zero[0] = 1;
+        x_zero[56] = 0x80;
+        assert!(matches!(
+            suite.verifying_key(&SignaturePublicKey::new(x_zero.to_vec())),
+            Err(CryptoError::InvalidPublicKey(_))
+        ));
+        let signer = RustCryptoSigner::generate(SignatureScheme::Ed448).unwrap();
+        let key = suite.verifying_key(signer.public_key()).unwrap();
+        let mut signature = signer.sign(b"message").unwrap();
+        assert_eq!(suite.verify_with(&key, b"message", &signature), Ok(()));
+        signature[..57].copy_from_slice(&x_zero);
+        assert_eq!(
+            suite.verify_with(&key, b"message", &signature),
+            Err(CryptoError::InvalidSignature)
+        );
     }
 
     #[test]
     fn stored_keys_round_trip() {
         for scheme in ALL_SCHEMES {
             let signer = RustCryptoSigner::generate(scheme).unwrap();
-            let again = RustCryptoSigner::from_private(scheme, &signer.private_key()).unwrap();
-            assert_eq!(signer.public_key(), again.public_key());
+            let again =
+                RustCryptoBackend::signing_key(scheme, signer.private_key().expose()).unwrap();
+            assert_eq!(
+                signer.public_key().as_slice(),
+                RustCryptoBackend::signing_key_public(&again)
+            );
             assert_eq!(
                 signer.public_key().as_slice().len(),
                 scheme.public_key_len()
             );
             let key =
-                RustCryptoVerifyingKey::parse(scheme, signer.public_key().as_slice()).unwrap();
-            let signature = again.sign(b"message").unwrap();
+                RustCryptoBackend::verifying_key(scheme, signer.public_key().as_slice()).unwrap();
+            let signature = RustCryptoBackend::sign(&again, b"message").unwrap();
             assert!(signature.len() <= scheme.max_signature_len());
-            assert_eq!(key.verify(b"message", &signature), Ok(()));
             assert_eq!(
-                key.verify(b"massage", &signature),
+                RustCryptoBackend::verify(&key, b"message", &signature),
+                Ok(())
+            );
+            assert_eq!(
+                RustCryptoBackend::verify(&key, b"massage", &signature),
                 Err(CryptoError::InvalidSignature)
             );
         }

@@ -1,6 +1,7 @@
-//! The shared backend conformance suite of `keypackage-traits`.
+//! backend-common's conformance suites: keypackage-traits' crypto suite
+//! (the provider traits' contract) and the Wycheproof runner.
 
 #[test]
-fn rustcrypto_passes_the_crypto_conformance_suite() {
-    keypackage_traits::conformance::crypto::run(&backend_rustcrypto::RustCrypto::new());
+fn rustcrypto_passes_the_conformance_suites() {
+    backend_common::conformance::run(&backend_rustcrypto::RustCrypto::new());
 }

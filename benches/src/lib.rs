@@ -18,7 +18,7 @@
 //!   Ed25519 verification parses the key once (ed25519-dalek decompresses
 //!   it) and verifies twice; ECDSA parses the SEC1 key once, then parses the
 //!   DER signature and verifies, twice.
-//! * **ring**: key generation as in the backend's static-DH seam (ring's
+//! * **ring**: key generation as in the backend's Diffie-Hellman seam (ring's
 //!   random source, then x25519-dalek or p256/p384 for the public key);
 //!   signing and verifying with ring, whose `verify` takes the encoded key
 //!   and decodes it on every call, so no separate parse is counted.
@@ -154,7 +154,7 @@ impl<C: OpenMlsCrypto> Fixture<C> {
 pub enum BackendKind {
     /// RustCrypto, dalek, hpke-rs.
     RustCrypto,
-    /// ring, with the static-DH seam (x25519-dalek, p256, p384).
+    /// ring, with the Diffie-Hellman seam (x25519-dalek, p256, p384).
     Ring,
 }
 
@@ -302,10 +302,12 @@ impl Bound {
         let mut sk = [0u8; 32];
         match self.backend {
             BackendKind::RustCrypto => match self.kem {
-                // The backend: `Nsk` bytes from SysRng, then x25519-dalek.
+                // The backend: `Nsk` bytes from SysRng, then the fixed-base
+                // clamped multiplication (x25519-dalek's is the same code).
                 KemAlgorithm::DhKemX25519 => rand::rngs::SysRng.try_fill_bytes(&mut sk)?,
-                // The backend: elliptic-curve's rejection sampling from
-                // SysRng, then the uncompressed public key.
+                // The backend: rejection sampling of `Nsk` bytes from SysRng
+                // (backend-common's; elliptic-curve's here, the same cost),
+                // then the uncompressed public key.
                 KemAlgorithm::DhKemP256 => {
                     let secret = p256::SecretKey::try_generate_from_rng(&mut rand::rngs::SysRng)?;
                     return Ok(secret.public_key().to_sec1_point(false).as_bytes().to_vec());
@@ -320,7 +322,7 @@ impl Bound {
                 }
                 KemAlgorithm::DhKemX448 => return Err("X448 has no bound here".into()),
             },
-            // The static-DH seam: `Nsk` bytes from ring, then x25519-dalek
+            // The Diffie-Hellman seam: `Nsk` bytes from ring, then x25519-dalek
             // or p256/p384 (a NIST candidate out of range, probability
             // below 2^-32, fails the bench).
             BackendKind::Ring => match self.kem {

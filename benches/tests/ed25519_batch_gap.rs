@@ -1,7 +1,7 @@
 //! The gap behind the Ed25519 batch decision (`BENCHMARKS.md`), on the 914
 //! C2SP CCTV vectors, with ed25519-dalek alone:
 //!
-//! * under the shared policy (`keypackage_traits::ed25519`, then dalek's
+//! * under the shared policy (`backend_common::ed25519`, then dalek's
 //!   cofactorless `verify`), 63 vectors pass the blocklist on `A` and `R`
 //!   and are refused only by the equation; ed25519-dalek's `verify_batch`
 //!   (a random linear combination, deterministic weights) accepts some of
@@ -19,11 +19,11 @@
     clippy::indexing_slicing
 )]
 
+use backend_common::ed25519 as policy;
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::IsIdentity;
 use ed25519_dalek::{Signature, Verifier as _, VerifyingKey};
-use keypackage_traits::ed25519 as policy;
 
 struct Vector {
     number: u64,

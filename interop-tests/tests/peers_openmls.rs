@@ -574,6 +574,7 @@ fn peers_stay_out_of_the_library_crates_dependency_trees() {
     let is_peer = |name: &str| name.starts_with("openmls") || name.starts_with("mls-rs");
     for library in [
         "keypackage-traits",
+        "backend-common",
         "keypackage-core",
         "backend-rustcrypto",
         "backend-ring",

@@ -29,9 +29,9 @@
 //!
 //! Batch verification checks one random linear combination of all the
 //! verification equations. Single verification here is cofactorless
-//! (`[S]B = R + [k]A`, rule 4 of
-//! [`ED25519_POLICY`](keypackage_traits::crypto::ED25519_POLICY), what ring and
-//! ed25519-dalek's `verify` compute). When `A` or `R` has a small-order
+//! (`[S]B = R + [k]A`, rule 4 of the backends' shared Ed25519 policy,
+//! `backend_common::ED25519_POLICY`, what ring and ed25519-dalek's `verify`
+//! compute). When `A` or `R` has a small-order
 //! *component* (a mixed-order point, which no blocklist can refuse: the
 //! CCTV vectors flag them `low_order_component_*`), the residue of an
 //! invalid signature is a small-order point, and the residues of several
@@ -45,8 +45,8 @@
 //! machine (`BENCHMARKS.md`): one verification about 31 µs, batch
 //! verification of 64 about 15-17 µs per signature, one torsion check about
 //! 23-25 µs, so an agreeing batch costs about 65 µs per signature, twice
-//! single verification. [`CipherSuiteProvider::verify_batch`] therefore keeps
-//! its one-by-one default in both backends.
+//! single verification. The provider therefore has no batch verification:
+//! [`CipherSuiteProvider::verify_each`] verifies each signature on its own.
 //!
 //! # Memory
 //!

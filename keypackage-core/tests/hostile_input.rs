@@ -24,7 +24,7 @@
     clippy::indexing_slicing
 )]
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use keypackage_core::traits::codec::varint_len;
 use keypackage_core::traits::{
@@ -530,26 +530,22 @@ fn the_small_order_lists_are_what_they_claim() {
 
 const HOSTILE_N: usize = 100_000;
 
-/// The time this thread has spent on a CPU, in nanoseconds (Linux's
-/// `/proc/thread-self/schedstat`), or `None` elsewhere.
-fn thread_cpu_ns() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    text.split_whitespace().next()?.parse().ok()
-}
-
-/// How long `f` takes: on-CPU time of this thread where the system reports
-/// it, so that other processes on a loaded machine (which only delay the
-/// thread) do not inflate it; wall time elsewhere. These tests compare the
-/// cost at n and at 10n to tell linear from quadratic work; speed itself is
-/// measured by the `hostile_lists` bench.
+/// How long `f` takes on this thread's CPU clock (`CLOCK_THREAD_CPUTIME_ID`),
+/// so that other processes on a loaded machine, which only delay the thread,
+/// do not inflate it. These tests compare the cost at n and at 10n to tell
+/// linear from quadratic work; speed itself is measured by the
+/// `hostile_lists` bench.
 fn cost<T>(f: impl FnOnce() -> T) -> (Duration, T) {
-    let (cpu, wall) = (thread_cpu_ns(), Instant::now());
+    let now = || rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    let before = now();
     let value = f();
-    let elapsed = match (cpu, thread_cpu_ns()) {
-        (Some(before), Some(after)) => Duration::from_nanos(after.saturating_sub(before)),
-        _ => wall.elapsed(),
+    let after = now();
+    let nanos = |t: rustix::time::Timespec| {
+        u128::try_from(t.tv_sec).unwrap_or(0) * 1_000_000_000
+            + u128::try_from(t.tv_nsec).unwrap_or(0)
     };
-    (elapsed, value)
+    let elapsed = nanos(after).saturating_sub(nanos(before));
+    (Duration::from_nanos(u64::try_from(elapsed).unwrap_or(u64::MAX)), value)
 }
 
 /// Validation cost of `kp` under `ctx` with the given backend: the minimum

@@ -30,16 +30,11 @@ use crate::keys::{
 };
 use crate::suite::{SignatureScheme, SuiteInfo};
 
-/// The Ed25519 verification policy every backend applies, so that the same
-/// input gets the same answer whichever backend runs. Rules 1–3 are checked
-/// by [`crate::ed25519`], shared by all backends; rule 4 is the backend's own
-/// cofactorless verification (ring's and ed25519-dalek's `verify` agree on
-/// every CCTV edge-case vector).
-pub const ED25519_POLICY: &str = "1. S < L; 2. A and R canonical (y < p, no sign bit when x = 0); \
-3. A and R not of small order; 4. cofactorless [S]B = R + [k]A";
-
 /// Errors of the crypto layer. Each variant says whose fault it is.
-#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// `Debug` names the variant (`InvalidPublicKey("...")`), `Display` says
+/// what went wrong in words.
+#[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CryptoError {
     /// The provider does not implement this cipher suite (the caller's or the
@@ -88,12 +83,6 @@ pub enum CryptoError {
     Internal(&'static str),
 }
 
-impl fmt::Debug for CryptoError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
 /// `HPKECiphertext` (RFC 9420 §5.1.3).
 ///
 /// ```text
@@ -112,6 +101,11 @@ pub struct HpkeCiphertext {
 }
 
 /// A crypto backend: which suites it has, and a per-suite provider for each.
+///
+/// This is keypackage's own provider trait. It is not OpenMLS's trait of
+/// the same name (`openmls_traits::crypto::OpenMlsCrypto`), has other
+/// methods, and no OpenMLS type implements it; the name is the one the
+/// product card gives the provider.
 pub trait OpenMlsCrypto: Send + Sync + fmt::Debug {
     /// The per-suite provider.
     type Suite: CipherSuiteProvider;
@@ -138,6 +132,8 @@ pub trait OpenMlsCrypto: Send + Sync + fmt::Debug {
 /// The operations of one cipher suite (RFC 9420 §5.1).
 ///
 /// Every method uses the algorithms of [`CipherSuiteProvider::info`].
+/// Randomness is [`OpenMlsCrypto::random_bytes`]; signing is a [`Signer`]
+/// (from [`CipherSuiteProvider::signer`] for a key in memory).
 pub trait CipherSuiteProvider: Send + Sync + Clone + fmt::Debug {
     /// A parsed, validated signature public key. Parsing once and verifying
     /// twice (leaf and key package signatures) avoids decoding the point twice.
@@ -215,8 +211,8 @@ pub trait CipherSuiteProvider: Send + Sync + Clone + fmt::Debug {
 
     /// Checks that `public` is a valid KEM public key for the suite (KP-INIT-KEY,
     /// KP-ENC-KEY): length; for the NIST curves an uncompressed, on-curve,
-    /// non-identity point; for X25519/X448 the shared policy of
-    /// [`crate::montgomery`] (canonical, not of small order).
+    /// non-identity point; for X25519/X448 the backends' shared policy
+    /// (`backend_common::montgomery`: canonical, not of small order).
     ///
     /// This is stricter than [`CipherSuiteProvider::hpke_seal`], which follows
     /// RFC 9180: sealing to a small-order X25519/X448 key fails with
@@ -235,12 +231,6 @@ pub trait CipherSuiteProvider: Send + Sync + Clone + fmt::Debug {
 
     /// An in-memory [`Signer`] for `private`.
     fn signer(&self, private: &SignaturePrivateKey) -> Result<Self::Signer, CryptoError>;
-
-    /// Signs `message` with a raw private key. Prefer a [`Signer`], which
-    /// parses the key once.
-    fn sign(&self, private: &SignaturePrivateKey, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        self.signer(private)?.sign(message)
-    }
 
     /// Parses and validates a signature public key (KP-SIG-KEY).
     fn verifying_key(&self, public: &SignaturePublicKey)
@@ -265,20 +255,6 @@ pub trait CipherSuiteProvider: Send + Sync + Clone + fmt::Debug {
         self.verify_with(&key, message, signature)
     }
 
-    /// Verifies many signatures; `Ok` only if every one verifies, with
-    /// exactly the verdict that [`CipherSuiteProvider::verify_with`] gives for
-    /// each. A backend may use batch verification where that is sound under
-    /// [`ED25519_POLICY`]; on failure the caller re-checks one by one to name
-    /// the bad item.
-    fn verify_batch(
-        &self,
-        items: &[(&Self::VerifyingKey, &[u8], &[u8])],
-    ) -> Result<(), CryptoError> {
-        items
-            .iter()
-            .try_for_each(|(key, message, signature)| self.verify_with(key, message, signature))
-    }
-
     /// Verifies each `(key, message, signature)` on its own: element `i` of
     /// the result is exactly what [`CipherSuiteProvider::verify_with`] gives
     /// for item `i`, whatever the other items are.
@@ -298,9 +274,6 @@ pub trait CipherSuiteProvider: Send + Sync + Clone + fmt::Debug {
             .map(|(key, message, signature)| self.verify_with(key, message, signature))
             .collect()
     }
-
-    /// Fills `out` from a cryptographically secure random source.
-    fn random_bytes(&self, out: &mut [u8]) -> Result<(), CryptoError>;
 }
 
 /// Something that signs with one signature key: an in-memory key of a
@@ -338,5 +311,26 @@ impl<S: Signer + ?Sized> Signer for Box<S> {
     }
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
         (**self).sign(message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_names_the_variant_and_display_describes_it() {
+        assert_eq!(
+            format!("{:?}", CryptoError::ZeroSharedSecret),
+            "ZeroSharedSecret"
+        );
+        assert_eq!(
+            format!("{:?}", CryptoError::InvalidPublicKey("compressed point")),
+            "InvalidPublicKey(\"compressed point\")"
+        );
+        assert_eq!(
+            CryptoError::InvalidPublicKey("compressed point").to_string(),
+            "invalid public key: compressed point"
+        );
     }
 }

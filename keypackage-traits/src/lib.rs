@@ -29,10 +29,8 @@ pub mod codepoints;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod crypto;
-pub mod ed25519;
 pub mod key_store;
 pub mod keys;
-pub mod montgomery;
 pub mod suite;
 
 pub use codepoints::{

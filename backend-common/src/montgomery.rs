@@ -14,7 +14,7 @@
 //!
 //! A table of byte strings, shared by all backends so they cannot disagree.
 
-use crate::crypto::CryptoError;
+use keypackage_traits::CryptoError;
 
 /// `2^255 - 19`, little-endian.
 const P25519: [u8; 32] = [

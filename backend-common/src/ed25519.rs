@@ -16,6 +16,14 @@
 //! Rules 1–3 are byte comparisons, done here once for both backends, so
 //! the backends cannot drift apart.
 
+/// The Ed25519 verification policy every backend applies, so that the same
+/// input gets the same answer whichever backend runs. Rules 1–3 are checked
+/// by this module, shared by all backends; rule 4 is the backend's own
+/// cofactorless verification (ring's and ed25519-dalek's `verify` agree on
+/// every CCTV edge-case vector).
+pub const ED25519_POLICY: &str = "1. S < L; 2. A and R canonical (y < p, no sign bit when x = 0); \
+3. A and R not of small order; 4. cofactorless [S]B = R + [k]A";
+
 /// `p = 2^255 - 19`, little-endian.
 const P: [u8; 32] = [
     0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,

@@ -1,4 +1,5 @@
-//! The static Diffie-Hellman seam.
+//! The Diffie-Hellman groups of the DHKEMs: backend-common's [`Dh`], the
+//! static key-agreement seam.
 //!
 //! ring offers key agreement only with *ephemeral* private keys
 //! (`ring::agreement::EphemeralPrivateKey`): a key made inside ring, used
@@ -19,27 +20,30 @@
 //! its scalar, which ring needs next to the scalar to load a signing key.
 //!
 //! Swapping the implementation (for example, once ring gains static keys)
-//! is a change to this file alone. The encoding rules of docs/DESIGN.md §3 P7
-//! principle 7 live here:
+//! is a change to this file alone. The encoding rules of docs/DESIGN.md §3
+//! P7 that need the curve live here:
 //!
 //! * P-256/P-384 public keys only as uncompressed SEC1 points
 //!   (`0x04 || X || Y`), on the curve; the identity has no such encoding;
 //! * P-256/P-384 private keys are exactly `Nsk` big-endian bytes in `[1, n)`;
-//! * X25519 keys are any 32 bytes (RFC 7748 §5); an all-zero shared secret is
-//!   [`CryptoError::ZeroSharedSecret`] (RFC 9180 §7.1.4).
+//! * X25519 keys are any 32 bytes (RFC 7748 §5); backend-common refuses an
+//!   all-zero shared secret (RFC 9180 §7.1.4).
 //!
 //! [x25519-dalek]: https://docs.rs/x25519-dalek
 //! [p256]: https://docs.rs/p256
 //! [p384]: https://docs.rs/p384
 
+use backend_common::{CryptoResult, Dh};
 use p256::elliptic_curve::sec1::ToSec1Point;
 use zeroize::Zeroizing;
 
 use keypackage_traits::{CryptoError, KemAlgorithm, SignatureScheme};
 
+use crate::provider::RingBackend;
+
 /// A Diffie-Hellman group this seam implements.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum DhGroup {
+pub(crate) enum DhGroup {
     /// Curve25519 in Montgomery form (RFC 7748).
     X25519,
     /// NIST P-256 (secp256r1).
@@ -50,7 +54,7 @@ pub enum DhGroup {
 
 impl DhGroup {
     /// The group of an HPKE DHKEM, `None` for KEMs this backend lacks.
-    pub const fn from_kem(kem: KemAlgorithm) -> Option<Self> {
+    pub(crate) const fn from_kem(kem: KemAlgorithm) -> Option<Self> {
         match kem {
             KemAlgorithm::DhKemX25519 => Some(Self::X25519),
             KemAlgorithm::DhKemP256 => Some(Self::P256),
@@ -60,28 +64,11 @@ impl DhGroup {
     }
 
     /// The curve of an ECDSA scheme, `None` for other schemes.
-    pub const fn from_ecdsa(scheme: SignatureScheme) -> Option<Self> {
+    pub(crate) const fn from_ecdsa(scheme: SignatureScheme) -> Option<Self> {
         match scheme {
             SignatureScheme::EcdsaSecp256r1Sha256 => Some(Self::P256),
             SignatureScheme::EcdsaSecp384r1Sha384 => Some(Self::P384),
             _ => None,
-        }
-    }
-
-    /// `Npk`: length of an encoded public key.
-    pub const fn public_key_len(self) -> usize {
-        match self {
-            Self::X25519 => 32,
-            Self::P256 => 65,
-            Self::P384 => 97,
-        }
-    }
-
-    /// `Nsk`: length of an encoded private key.
-    pub const fn private_key_len(self) -> usize {
-        match self {
-            Self::X25519 | Self::P256 => 32,
-            Self::P384 => 48,
         }
     }
 }
@@ -124,7 +111,7 @@ macro_rules! parse_nist_private {
 
 /// Checks an encoded public key: length, and for P-256/P-384 an
 /// uncompressed point on the curve (RFC 9180 §7.1.1, SEC 1 §2.3.4).
-pub fn validate_public_key(group: DhGroup, public: &[u8]) -> Result<(), CryptoError> {
+pub(crate) fn validate_public_key(group: DhGroup, public: &[u8]) -> Result<(), CryptoError> {
     match group {
         DhGroup::X25519 => {
             if public.len() != 32 {
@@ -141,28 +128,9 @@ pub fn validate_public_key(group: DhGroup, public: &[u8]) -> Result<(), CryptoEr
     Ok(())
 }
 
-/// Checks an encoded private key (RFC 9180 §7.1.2).
-pub fn validate_private_key(group: DhGroup, private: &[u8]) -> Result<(), CryptoError> {
-    match group {
-        DhGroup::X25519 => {
-            x25519_bytes(
-                private,
-                CryptoError::InvalidPrivateKey("X25519 keys are 32 bytes"),
-            )?;
-        }
-        DhGroup::P256 => {
-            parse_nist_private!(p256, private, 32);
-        }
-        DhGroup::P384 => {
-            parse_nist_private!(p384, private, 48);
-        }
-    }
-    Ok(())
-}
-
 /// The encoded public key of an encoded private key (`pk(sk)`); an
 /// uncompressed point for P-256/P-384.
-pub fn public_key(group: DhGroup, private: &[u8]) -> Result<Vec<u8>, CryptoError> {
+pub(crate) fn public_key(group: DhGroup, private: &[u8]) -> Result<Vec<u8>, CryptoError> {
     Ok(match group {
         DhGroup::X25519 => {
             let secret = x25519_dalek::StaticSecret::from(*x25519_bytes(
@@ -186,7 +154,7 @@ pub fn public_key(group: DhGroup, private: &[u8]) -> Result<Vec<u8>, CryptoError
 
 /// `DH(skX, pkY)` (RFC 9180 §4.1): the X25519 output, or the x-coordinate of
 /// the ECDH point for P-256/P-384 (SEC 1 §3.3.1).
-pub fn diffie_hellman(
+pub(crate) fn diffie_hellman(
     group: DhGroup,
     private: &[u8],
     public: &[u8],
@@ -201,11 +169,6 @@ pub fn diffie_hellman(
                 .try_into()
                 .map_err(|_| CryptoError::InvalidPublicKey("X25519 keys are 32 bytes"))?;
             let shared = secret.diffie_hellman(&x25519_dalek::PublicKey::from(public));
-            // RFC 9180 §7.1.4 and RFC 7748 §6.1: refuse the all-zero output
-            // (a small-order public key); the check is constant time.
-            if !shared.was_contributory() {
-                return Err(CryptoError::ZeroSharedSecret);
-            }
             Ok(Zeroizing::new(shared.as_bytes().to_vec()))
         }
         DhGroup::P256 => {
@@ -220,6 +183,25 @@ pub fn diffie_hellman(
             let shared = p384::ecdh::diffie_hellman(secret.to_nonzero_scalar(), public.as_affine());
             Ok(Zeroizing::new(shared.raw_secret_bytes().to_vec()))
         }
+    }
+}
+
+/// The group of a KEM; the suite list admits no other.
+fn group(kem: KemAlgorithm) -> Result<DhGroup, CryptoError> {
+    DhGroup::from_kem(kem).ok_or(CryptoError::Internal("the ring backend has no such KEM"))
+}
+
+impl Dh for RingBackend {
+    fn check_public(kem: KemAlgorithm, public: &[u8]) -> CryptoResult<()> {
+        validate_public_key(group(kem)?, public)
+    }
+
+    fn public_key(kem: KemAlgorithm, private: &[u8]) -> CryptoResult<Vec<u8>> {
+        public_key(group(kem)?, private)
+    }
+
+    fn dh(kem: KemAlgorithm, private: &[u8], public: &[u8]) -> CryptoResult<Zeroizing<Vec<u8>>> {
+        diffie_hellman(group(kem)?, private, public)
     }
 }
 
@@ -249,19 +231,45 @@ mod tests {
 
     #[test]
     fn out_of_range_scalars_are_refused() {
-        assert!(validate_private_key(DhGroup::P256, &[0u8; 32]).is_err());
-        assert!(validate_private_key(DhGroup::P256, &[0xFF; 32]).is_err());
-        assert!(validate_private_key(DhGroup::P384, &[0xFF; 48]).is_err());
-        assert!(validate_private_key(DhGroup::P256, &[1u8; 31]).is_err());
-        validate_private_key(DhGroup::X25519, &[0xFF; 32]).unwrap();
+        for (group, bad) in [
+            (DhGroup::P256, vec![0u8; 32]),
+            (DhGroup::P256, vec![0xFF; 32]),
+            (DhGroup::P384, vec![0xFF; 48]),
+            (DhGroup::P256, vec![1u8; 31]),
+        ] {
+            assert!(matches!(
+                public_key(group, &bad),
+                Err(CryptoError::InvalidPrivateKey(_))
+            ));
+        }
+        public_key(DhGroup::X25519, &[0xFF; 32]).unwrap();
+    }
+
+    fn zeroizes_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+
+    /// The static secrets of the seam wipe themselves: x25519-dalek with
+    /// its `zeroize` feature, elliptic-curve's `SecretKey` always.
+    #[test]
+    fn static_secrets_zeroize_on_drop() {
+        zeroizes_on_drop::<x25519_dalek::StaticSecret>();
+        zeroizes_on_drop::<x25519_dalek::SharedSecret>();
+        zeroizes_on_drop::<p256::SecretKey>();
+        zeroizes_on_drop::<p384::SecretKey>();
     }
 
     #[test]
-    fn x25519_zero_output_is_an_error() {
-        // u = 0 is of small order: every scalar maps it to 0.
-        assert_eq!(
-            diffie_hellman(DhGroup::X25519, &[9u8; 32], &[0u8; 32]),
-            Err(CryptoError::ZeroSharedSecret)
-        );
+    fn the_private_key_is_checked_before_the_public_key() {
+        assert!(matches!(
+            RingBackend::dh(KemAlgorithm::DhKemP256, &[0u8; 32], &[4u8; 3]),
+            Err(CryptoError::InvalidPrivateKey(_))
+        ));
+        assert!(matches!(
+            RingBackend::dh(KemAlgorithm::DhKemX25519, &[9u8; 31], &[9u8; 32]),
+            Err(CryptoError::InvalidPrivateKey(_))
+        ));
+        assert!(matches!(
+            RingBackend::dh(KemAlgorithm::DhKemX25519, &[9u8; 32], &[9u8; 31]),
+            Err(CryptoError::InvalidPublicKey(_))
+        ));
     }
 }
