@@ -545,7 +545,10 @@ fn cost<T>(f: impl FnOnce() -> T) -> (Duration, T) {
             + u128::try_from(t.tv_nsec).unwrap_or(0)
     };
     let elapsed = nanos(after).saturating_sub(nanos(before));
-    (Duration::from_nanos(u64::try_from(elapsed).unwrap_or(u64::MAX)), value)
+    (
+        Duration::from_nanos(u64::try_from(elapsed).unwrap_or(u64::MAX)),
+        value,
+    )
 }
 
 /// Validation cost of `kp` under `ctx` with the given backend: the minimum
