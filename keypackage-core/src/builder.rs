@@ -29,13 +29,14 @@ use crate::capabilities::Capabilities;
 use crate::credential::Credential;
 use crate::error::EncodeError;
 use crate::extensions::{Extension, Extensions};
-use crate::extensions::{ExtensionLocation, ListProblem, check_list};
+use crate::extensions::{ListProblem, check_list};
 use crate::key_package::{KeyPackage, KeyPackageIn};
 use crate::labeled::{self, KEY_PACKAGE_TBS_LABEL, LEAF_NODE_TBS_LABEL};
 use crate::leaf_node::{LeafNode, LeafNodeSource};
 use crate::lifetime::Lifetime;
 use crate::lifetime::{DAY, DEFAULT_MAX_LIFETIME, HOUR};
 use crate::validate::{CredentialRejected, check_credential_structure};
+use keypackage_traits::ExtensionLocation;
 
 /// The default lifetime: 84 days.
 pub const DEFAULT_LIFETIME: u64 = 84 * DAY;

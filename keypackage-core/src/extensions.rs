@@ -4,10 +4,9 @@
 //! builder both check lists here, so what one refuses the other never makes.
 
 use std::collections::HashSet;
-use std::fmt;
 
-use keypackage_traits::ExtensionType;
 use keypackage_traits::codec::{VarBytes, VarVec, read_prefixed};
+use keypackage_traits::{ExtensionLocation, ExtensionType};
 use tls_codec::{DeserializeBytes, TlsDeserializeBytes, TlsSerialize, TlsSize};
 
 /// ```text
@@ -115,46 +114,6 @@ impl<'a> IntoIterator for &'a Extensions {
     }
 }
 
-/// Where an extension sits.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub enum ExtensionLocation {
-    /// `KeyPackage.extensions`.
-    KeyPackage,
-    /// `LeafNode.extensions`.
-    LeafNode,
-}
-
-impl fmt::Display for ExtensionLocation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::KeyPackage => "KeyPackage.extensions",
-            Self::LeafNode => "LeafNode.extensions",
-        })
-    }
-}
-
-/// Whether a known extension type may appear in `location` (IANA "MLS
-/// Extension Types" registry, "Message(s)" column, RFC 9420 §17.3, and the
-/// extensions draft for `last_resort` and `app_data_dictionary`). Unknown
-/// types have no placement rule.
-pub fn placement_allowed(extension_type: ExtensionType, location: ExtensionLocation) -> bool {
-    use ExtensionLocation::{KeyPackage, LeafNode};
-    match extension_type {
-        // application_id: LN.
-        ExtensionType::APPLICATION_ID => location == LeafNode,
-        // ratchet_tree, external_pub: GI. required_capabilities,
-        // external_senders: GC. Never in a key package or its leaf.
-        ExtensionType::RATCHET_TREE
-        | ExtensionType::REQUIRED_CAPABILITIES
-        | ExtensionType::EXTERNAL_PUB
-        | ExtensionType::EXTERNAL_SENDERS => false,
-        // last_resort: KP.
-        ExtensionType::LAST_RESORT => location == KeyPackage,
-        // app_data_dictionary: LN, GC, and KP (for the last-resort component).
-        _ => true,
-    }
-}
-
 /// What is wrong with an extension list.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub(crate) enum ListProblem {
@@ -180,10 +139,7 @@ pub(crate) fn check_list(
     if let Some(t) = first_duplicate(list) {
         return Err(ListProblem::Duplicate(t));
     }
-    if let Some(e) = list
-        .iter()
-        .find(|e| !placement_allowed(e.extension_type, location))
-    {
+    if let Some(e) = list.iter().find(|e| !e.extension_type.allowed_in(location)) {
         return Err(ListProblem::Misplaced(e.extension_type));
     }
     for e in list {

@@ -11,13 +11,13 @@
 use keypackage_traits::{ExtensionType, OpenMlsCrypto};
 use tls_codec::{Serialize, Size};
 
-use crate::extensions::ExtensionLocation;
 use crate::key_package::{KeyPackage, KeyPackageIn};
 use crate::leaf_node::LeafNodeSource;
 use crate::message::{GroupSecrets, MlsMessageIn, WireFormat};
 use crate::validate::{
     AcceptAnyCredential, GroupParameters, RequiredCapabilities, ValidationContext, ValidationError,
 };
+use keypackage_traits::ExtensionLocation;
 
 /// The fixed validation time of the validate bodies (2025-06-15T00:00:00Z):
 /// the result of a run never depends on the day it runs.

@@ -81,7 +81,7 @@ pub use bundle::{BundleError, KeyPackageBundle};
 pub use capabilities::Capabilities;
 pub use credential::{Certificate, Credential};
 pub use error::{DecodeError, EncodeError, LabeledError};
-pub use extensions::{Extension, ExtensionLocation, Extensions};
+pub use extensions::{Extension, Extensions};
 pub use key_package::{KeyPackage, KeyPackageIn, SignedSpans};
 pub use leaf_node::{LeafNode, LeafNodeSource};
 pub use lifetime::Lifetime;
@@ -100,7 +100,8 @@ pub use welcome::{FoundBy, JoinError, JoinOptions, Joining, WelcomeError, reserv
 
 pub use keypackage_traits as traits;
 pub use keypackage_traits::{
-    Ciphersuite, CredentialType, ExtensionType, KeyPackageRef, ProposalType, ProtocolVersion,
+    Ciphersuite, CredentialType, ExtensionLocation, ExtensionType, KeyPackageRef, ProposalType,
+    ProtocolVersion,
 };
 
 /// The pure-Rust backend (feature `rustcrypto`, on by default).

@@ -196,11 +196,52 @@ code_point! {
     }
 }
 
+/// Where an extension sits in a key package.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum ExtensionLocation {
+    /// `KeyPackage.extensions`.
+    KeyPackage,
+    /// `LeafNode.extensions`.
+    LeafNode,
+}
+
+impl fmt::Display for ExtensionLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::KeyPackage => "KeyPackage.extensions",
+            Self::LeafNode => "LeafNode.extensions",
+        })
+    }
+}
+
 impl ExtensionType {
     /// Whether every MLS client must support this type without listing it
     /// (RFC 9420 §7.2: the default extension types 0x0001–0x0005).
     pub const fn is_default(self) -> bool {
         matches!(self.0, 0x0001..=0x0005)
+    }
+
+    /// Whether this type may appear in `location` (rule KP-EXT-PLACEMENT):
+    /// the "Message(s)" column of the IANA "MLS Extension Types" registry
+    /// (RFC 9420 §17.3), and the extensions draft for `last_resort` and
+    /// `app_data_dictionary`. Unknown types have no placement rule.
+    pub const fn allowed_in(self, location: ExtensionLocation) -> bool {
+        match self {
+            // application_id: LN.
+            Self::APPLICATION_ID => matches!(location, ExtensionLocation::LeafNode),
+            // ratchet_tree, external_pub: GI. required_capabilities,
+            // external_senders: GC. Never in a key package or its leaf.
+            Self::RATCHET_TREE
+            | Self::REQUIRED_CAPABILITIES
+            | Self::EXTERNAL_PUB
+            | Self::EXTERNAL_SENDERS => false,
+            // last_resort: KP.
+            Self::LAST_RESORT => matches!(location, ExtensionLocation::KeyPackage),
+            // app_data_dictionary: LN, GC, and KP (for the last-resort
+            // component); unknown types: anywhere.
+            _ => true,
+        }
     }
 }
 
@@ -222,6 +263,28 @@ impl CredentialType {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placement_follows_the_registry() {
+        use ExtensionLocation::{KeyPackage, LeafNode};
+        let table = [
+            (ExtensionType::APPLICATION_ID, false, true),
+            (ExtensionType::RATCHET_TREE, false, false),
+            (ExtensionType::REQUIRED_CAPABILITIES, false, false),
+            (ExtensionType::EXTERNAL_PUB, false, false),
+            (ExtensionType::EXTERNAL_SENDERS, false, false),
+            (ExtensionType::LAST_RESORT, true, false),
+            (ExtensionType::APP_DATA_DICTIONARY, true, true),
+            (ExtensionType(0x0A0A), true, true),
+            (ExtensionType(0xF000), true, true),
+        ];
+        for (t, in_key_package, in_leaf) in table {
+            assert_eq!(t.allowed_in(KeyPackage), in_key_package, "{t:?} in KeyPackage");
+            assert_eq!(t.allowed_in(LeafNode), in_leaf, "{t:?} in LeafNode");
+        }
+        assert_eq!(KeyPackage.to_string(), "KeyPackage.extensions");
+        assert_eq!(LeafNode.to_string(), "LeafNode.extensions");
+    }
 
     #[test]
     fn grease_values_are_exactly_the_rfc_list() {

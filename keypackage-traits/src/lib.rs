@@ -34,8 +34,8 @@ pub mod keys;
 pub mod suite;
 
 pub use codepoints::{
-    Ciphersuite, CredentialType, ExtensionType, GREASE_VALUES, ProposalType, ProtocolVersion,
-    is_grease_value,
+    Ciphersuite, CredentialType, ExtensionLocation, ExtensionType, GREASE_VALUES, ProposalType,
+    ProtocolVersion, is_grease_value,
 };
 pub use crypto::{CipherSuiteProvider, CryptoError, HpkeCiphertext, OpenMlsCrypto, Signer};
 pub use key_store::{

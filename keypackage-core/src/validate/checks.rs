@@ -8,11 +8,12 @@ use std::hash::Hash;
 use keypackage_traits::{CredentialType, ExtensionType};
 
 use crate::credential::Credential;
-use crate::extensions::{ExtensionLocation, ListProblem, SHORT_LIST, check_list};
+use crate::extensions::{ListProblem, SHORT_LIST, check_list};
 use crate::key_package::KeyPackageIn;
 use crate::leaf_node::LeafNodeSource;
 use crate::validate::context::{CredentialRejected, CredentialRejection, ValidationContext};
 use crate::validate::error::ValidationError;
+use keypackage_traits::ExtensionLocation;
 
 /// Membership in a list, linear in the list's length whatever its content:
 /// a scan for short lists, a hash set for long ones, so that a 100,000-entry

@@ -10,8 +10,8 @@ use keypackage_traits::{
 };
 
 use crate::credential::Credential;
-use crate::extensions::ExtensionLocation;
 use crate::lifetime::{DEFAULT_CLOCK_SKEW, DEFAULT_MAX_LIFETIME};
+use keypackage_traits::ExtensionLocation;
 
 /// What a [`CredentialValidator`] is shown: the credential, the key it must
 /// bind, and enough of the context to judge it (RFC 9420 §5.3.1, §5.1.2).

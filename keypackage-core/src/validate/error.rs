@@ -6,9 +6,9 @@ use keypackage_traits::{
 };
 
 use crate::error::DecodeError;
-use crate::extensions::ExtensionLocation;
 use crate::rules::Rule;
 use crate::validate::context::CredentialRejected;
+use keypackage_traits::ExtensionLocation;
 
 /// Why a key package is invalid. Every variant but [`ValidationError::Internal`]
 /// is the fault of whoever made the key package (or, for KP-SUITE, a suite
