@@ -1,4 +1,4 @@
-//! The cost of hostile lists (issue 10): a valid key package with `n`
+//! The cost of hostile lists: a valid key package with `n`
 //! entries in each of its five capability lists and `n` extensions (`3n/5`
 //! in the key package, `2n/5` in the leaf, all listed), decoded and then
 //! validated, at n = 10,000 and n = 100,000. Linear checks cost about 10

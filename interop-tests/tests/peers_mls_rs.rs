@@ -1,5 +1,5 @@
 //! Interop with mls-rs 0.57 (mls-rs-crypto-rustcrypto 0.23), both
-//! directions (issue 6):
+//! directions:
 //!
 //! * ours → mls-rs: our key packages (suites 1, 2, 3, 7; both backends) pass
 //!   `ExternalClient::validate_key_package` and are added to an mls-rs

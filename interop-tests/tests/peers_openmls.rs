@@ -1,5 +1,4 @@
-//! Interop with OpenMLS 0.9.2 (openmls_rust_crypto 0.6), both directions
-//! (issue 6):
+//! Interop with OpenMLS 0.9.2 (openmls_rust_crypto 0.6), both directions:
 //!
 //! * ours → OpenMLS: our key packages (suites 1, 2, 3; both backends) pass
 //!   OpenMLS `KeyPackageIn::validate` and are added to an OpenMLS group,

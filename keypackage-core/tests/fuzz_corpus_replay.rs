@@ -158,7 +158,7 @@ fn corpus_files_are_small() {
     let corpus = corpus();
     let total: usize = corpus.keys().map(Vec::len).sum();
     assert!(corpus.len() >= 1993, "{} distinct inputs", corpus.len());
-    // The checked-in corpus stays modest (issue 10: at most a few MB).
+    // The checked-in corpus stays modest (at most a few MB: it is in git).
     assert!(total < 4 << 20, "{total} bytes of distinct corpus content");
 }
 
@@ -336,7 +336,7 @@ fn both_backends_name_the_same_rule_for_every_corpus_input() {
     );
 }
 
-/// Batch validation (issue 9) gives single validation's verdict for every
+/// Batch validation gives single validation's verdict for every
 /// corpus input that decodes as a bare key package, including the fuzzer's
 /// near-misses: inputs are grouped by `not_before` (the validation time of
 /// the lenient context), so that most reach the signature-key memo.

@@ -1,5 +1,5 @@
 //! Regression tests for the classes of bug that MLS implementations have
-//! shipped when decoding and validating untrusted key packages (issue 10):
+//! shipped when decoding and validating untrusted key packages:
 //!
 //! 1. a panic on an extension exactly 16,383 bytes long (the largest body a
 //!    2-byte varint can state): extension data and extension lists of 0, 63,
@@ -287,20 +287,26 @@ fn a_dictionary_with_trailing_bytes_is_not_a_last_resort_marker() {
 }
 
 /// A last-resort extension (0x000A) must have an empty body (`struct {}` in
-/// draft-ietf-mls-extensions; OpenMLS decodes it exactly). Our validator
-/// does not check the body yet: reported with issue 10 rather than changed
-/// here, as validate.rs belongs to issue 5.
+/// draft-ietf-mls-extensions; OpenMLS decodes it exactly): KP-EXT-BODY,
+/// even listed and correctly signed.
 #[test]
-#[ignore = "reported (issue 10): validate.rs accepts a non-empty last_resort body"]
 fn a_last_resort_extension_with_a_body_is_refused() {
+    use keypackage_core::Rule;
     let accept = AcceptAnyCredential;
     let ctx = ValidationContext::new(now(), &accept);
     for_each_backend(|run| {
         run(&mut |b| {
-            let builder = KeyPackageBuilder::new()
-                .key_package_extension(Extension::new(ExtensionType::LAST_RESORT, vec![0x00]));
-            let kp = KeyPackageIn::decode(&b.build(&builder, SUITE_1)).unwrap();
-            assert!(b.validate(kp, &ctx).is_err(), "{}", b.name());
+            let kp = b.resign_changed(&|kp| {
+                kp.leaf_node
+                    .capabilities
+                    .extensions
+                    .0
+                    .push(ExtensionType::LAST_RESORT);
+                kp.extensions
+                    .push(Extension::new(ExtensionType::LAST_RESORT, vec![0x00]));
+            });
+            let err = b.validate(kp, &ctx).unwrap_err();
+            assert_eq!(err.rule(), Some(Rule::ExtensionBody), "{}: {err}", b.name());
         });
     });
 }

@@ -1,5 +1,5 @@
 //! Wire-format acceptance tests against the MLS working group's vectors
-//! (issue 2, rule KP-DECODE; RFC 9420 §2.1.2, §6, §10, §12.4.3.1).
+//! (rule KP-DECODE; RFC 9420 §2.1.2, §6, §10, §12.4.3.1).
 //!
 //! Expected bytes come from `testdata/mlswg/` (provenance in its README) or
 //! from literal tables written here, never from our encoder alone.

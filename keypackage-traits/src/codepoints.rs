@@ -279,7 +279,11 @@ mod tests {
             (ExtensionType(0xF000), true, true),
         ];
         for (t, in_key_package, in_leaf) in table {
-            assert_eq!(t.allowed_in(KeyPackage), in_key_package, "{t:?} in KeyPackage");
+            assert_eq!(
+                t.allowed_in(KeyPackage),
+                in_key_package,
+                "{t:?} in KeyPackage"
+            );
             assert_eq!(t.allowed_in(LeafNode), in_leaf, "{t:?} in LeafNode");
         }
         assert_eq!(KeyPackage.to_string(), "KeyPackage.extensions");
