@@ -65,9 +65,9 @@ impl<'a> Prk<'a> {
     /// `key` for `hash`, or [`CryptoError::InvalidLength`].
     pub(crate) fn new(hash: HashAlgorithm, key: &'a [u8]) -> CryptoResult<Self> {
         if key.len() < hash.output_len() {
-            return Err(CryptoError::InvalidLength(
-                "HKDF-Expand key shorter than Nh",
-            ));
+            return Err(CryptoError::InvalidLength {
+                detail: "HKDF-Expand key shorter than Nh",
+            });
         }
         Ok(Self { hash, key })
     }
@@ -100,10 +100,14 @@ impl<'a> AeadKey<'a> {
         nonce: &'a [u8],
     ) -> Result<Self, CryptoError> {
         if key.len() != alg.key_len() {
-            return Err(CryptoError::InvalidLength("AEAD key length is not Nk"));
+            return Err(CryptoError::InvalidLength {
+                detail: "AEAD key length is not Nk",
+            });
         }
         if nonce.len() != alg.nonce_len() {
-            return Err(CryptoError::InvalidLength("AEAD nonce length is not Nn"));
+            return Err(CryptoError::InvalidLength {
+                detail: "AEAD nonce length is not Nn",
+            });
         }
         Ok(Self { alg, key, nonce })
     }

@@ -80,7 +80,9 @@ fn kdf_hash(kdf: TwoStageKdfAlgorithm) -> HashAlgorithm {
 fn from_hpke(error: HpkeError) -> CryptoError {
     match error {
         HpkeError::OpenError | HpkeError::InvalidInput => CryptoError::DecryptionFailed,
-        _ => CryptoError::Internal("hpke-rs key schedule or context failed"),
+        _ => CryptoError::Internal {
+            detail: "hpke-rs key schedule or context failed",
+        },
     }
 }
 

@@ -69,7 +69,9 @@ fn labeled_expand<B: Primitives>(
 ) -> Result<Secret, CryptoError> {
     let id = suite_id(kem);
     let len_bytes = u16::try_from(len)
-        .map_err(|_| CryptoError::InvalidLength("LabeledExpand length exceeds 2^16 - 1"))?
+        .map_err(|_| CryptoError::InvalidLength {
+            detail: "LabeledExpand length exceeds 2^16 - 1",
+        })?
         .to_be_bytes();
     let mut labeled_info = Vec::with_capacity(
         len_bytes.len() + HPKE_VERSION.len() + id.len() + label.len() + info.len(),
@@ -152,9 +154,9 @@ pub(crate) fn derive_key_pair<B: Primitives + Dh>(
     let accept = |sk: &[u8]| B::public_key(kem, sk);
     match keygen::first_valid(256, keygen::kem_bitmask(kem), candidate, accept)? {
         Some((private, public)) => Ok(key_pair(private, public)),
-        None => Err(CryptoError::Internal(
-            "DeriveKeyPairError: no valid candidate in 256 tries",
-        )),
+        None => Err(CryptoError::Internal {
+            detail: "DeriveKeyPairError: no valid candidate in 256 tries",
+        }),
     }
 }
 

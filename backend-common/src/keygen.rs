@@ -54,7 +54,7 @@ pub(crate) fn first_valid<T>(
         }
         match accept(&bytes) {
             Ok(accepted) => return Ok(Some((bytes, accepted))),
-            Err(CryptoError::InvalidPrivateKey(_)) => {}
+            Err(CryptoError::InvalidPrivateKey { .. }) => {}
             Err(other) => return Err(other),
         }
     }

@@ -68,12 +68,18 @@ fn less_than(a: &[u8], b: &[u8]) -> bool {
 pub fn check_x25519_public(public: &[u8]) -> Result<(), CryptoError> {
     let u: &[u8; 32] = public
         .try_into()
-        .map_err(|_| CryptoError::InvalidPublicKey("X25519 keys are 32 bytes"))?;
+        .map_err(|_| CryptoError::InvalidPublicKey {
+            detail: "X25519 keys are 32 bytes",
+        })?;
     if u[31] & 0x80 != 0 || !less_than(u, &P25519) {
-        return Err(CryptoError::InvalidPublicKey("non-canonical X25519 key"));
+        return Err(CryptoError::InvalidPublicKey {
+            detail: "non-canonical X25519 key",
+        });
     }
     if SMALL_ORDER_25519.contains(u) {
-        return Err(CryptoError::InvalidPublicKey("X25519 key of small order"));
+        return Err(CryptoError::InvalidPublicKey {
+            detail: "X25519 key of small order",
+        });
     }
     Ok(())
 }
@@ -82,17 +88,23 @@ pub fn check_x25519_public(public: &[u8]) -> Result<(), CryptoError> {
 pub fn check_x448_public(public: &[u8]) -> Result<(), CryptoError> {
     let u: &[u8; 56] = public
         .try_into()
-        .map_err(|_| CryptoError::InvalidPublicKey("X448 keys are 56 bytes"))?;
+        .map_err(|_| CryptoError::InvalidPublicKey {
+            detail: "X448 keys are 56 bytes",
+        })?;
     let p = p448();
     if !less_than(u, &p) {
-        return Err(CryptoError::InvalidPublicKey("non-canonical X448 key"));
+        return Err(CryptoError::InvalidPublicKey {
+            detail: "non-canonical X448 key",
+        });
     }
     let mut p_minus_1 = p;
     p_minus_1[0] = 0xfe;
     let mut one = [0u8; 56];
     one[0] = 1;
     if u == &[0u8; 56] || u == &one || u == &p_minus_1 {
-        return Err(CryptoError::InvalidPublicKey("X448 key of small order"));
+        return Err(CryptoError::InvalidPublicKey {
+            detail: "X448 key of small order",
+        });
     }
     Ok(())
 }

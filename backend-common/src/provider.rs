@@ -69,7 +69,9 @@ impl<B: Backend> OpenMlsCrypto for Provider<B> {
                 info,
                 backend: PhantomData,
             }),
-            _ => Err(CryptoError::UnsupportedCiphersuite(suite)),
+            _ => Err(CryptoError::UnsupportedCiphersuite {
+                cipher_suite: suite,
+            }),
         }
     }
 
@@ -253,15 +255,11 @@ impl<B: Backend> CipherSuiteProvider for Suite<B> {
         match scheme {
             SignatureScheme::Ed25519 => {
                 ed25519::check_public_key(bytes).map(drop).map_err(|_| {
-                    CryptoError::InvalidPublicKey(
-                        "Ed25519 key breaks the policy: wrong length, non-canonical or small order",
-                    )
+                    CryptoError::InvalidPublicKey { detail: "Ed25519 key breaks the policy: wrong length, non-canonical or small order" }
                 })?
             }
             SignatureScheme::Ed448 => ed448::check_point(bytes).map_err(|_| {
-                CryptoError::InvalidPublicKey(
-                    "Ed448 key breaks the policy: wrong length, non-canonical or small order",
-                )
+                CryptoError::InvalidPublicKey { detail: "Ed448 key breaks the policy: wrong length, non-canonical or small order" }
             })?,
             _ => {}
         }
@@ -405,7 +403,7 @@ mod tests {
         x_zero[56] = 0x80;
         assert!(matches!(
             s.verifying_key(&public(x_zero.clone())),
-            Err(CryptoError::InvalidPublicKey(_))
+            Err(CryptoError::InvalidPublicKey { .. })
         ));
         let mut fine = vec![0u8; 57];
         fine[0] = 5;
@@ -431,7 +429,7 @@ mod tests {
         identity[0] = 1;
         assert!(matches!(
             s.verifying_key(&public(identity)),
-            Err(CryptoError::InvalidPublicKey(_))
+            Err(CryptoError::InvalidPublicKey { .. })
         ));
         let mut base = vec![0x66u8; 32];
         base[0] = 0x58;
@@ -480,15 +478,15 @@ mod tests {
         // The policy refuses u = 0; the lenient DH would not.
         assert!(matches!(
             s.validate_hpke_public_key(&HpkePublicKey::new(vec![0; 32])),
-            Err(CryptoError::InvalidPublicKey(_))
+            Err(CryptoError::InvalidPublicKey { .. })
         ));
         assert!(matches!(
             s.aead_seal(&[0; 15], &[0; 12], b"", b"x"),
-            Err(CryptoError::InvalidLength(_))
+            Err(CryptoError::InvalidLength { .. })
         ));
         assert!(matches!(
             s.aead_open(&[0; 16], &[0; 13], b"", &[0; 16]),
-            Err(CryptoError::InvalidLength(_))
+            Err(CryptoError::InvalidLength { .. })
         ));
         assert_eq!(
             s.aead_open(&[0; 16], &[0; 12], b"", &[0; 15]),
@@ -496,11 +494,11 @@ mod tests {
         );
         assert!(matches!(
             s.kdf_expand(&[0; 31], b"", 1),
-            Err(CryptoError::InvalidLength(_))
+            Err(CryptoError::InvalidLength { .. })
         ));
         assert!(matches!(
             s.kdf_expand(&[0; 32], b"", 255 * 32 + 1),
-            Err(CryptoError::InvalidLength(_))
+            Err(CryptoError::InvalidLength { .. })
         ));
     }
 }

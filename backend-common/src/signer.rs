@@ -76,10 +76,9 @@ impl<B: Signatures> Signer for MemorySigner<B> {
     }
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let key = self
-            .key
-            .as_ref()
-            .ok_or(CryptoError::SignerFailed("the signing key was zeroized"))?;
+        let key = self.key.as_ref().ok_or(CryptoError::SignerFailed {
+            detail: "the signing key was zeroized",
+        })?;
         B::sign(key, message)
     }
 }

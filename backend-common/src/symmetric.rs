@@ -25,9 +25,9 @@ pub(crate) fn hkdf_expand<B: Primitives>(
 ) -> Result<Secret, CryptoError> {
     let prk = Prk::new(hash, prk)?;
     if len > 255 * hash.output_len() {
-        return Err(CryptoError::InvalidLength(
-            "HKDF-Expand output longer than 255 * Nh",
-        ));
+        return Err(CryptoError::InvalidLength {
+            detail: "HKDF-Expand output longer than 255 * Nh",
+        });
     }
     let mut okm = Zeroizing::new(vec![0u8; len]);
     B::hkdf_expand(&prk, info, &mut okm)?;

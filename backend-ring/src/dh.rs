@@ -84,15 +84,18 @@ macro_rules! parse_nist_public {
     ($curve:ident, $bytes:expr, $len:expr) => {{
         let bytes: &[u8] = $bytes;
         if bytes.len() != $len {
-            return Err(CryptoError::InvalidPublicKey("wrong length for the curve"));
+            return Err(CryptoError::InvalidPublicKey {
+                detail: "wrong length for the curve",
+            });
         }
         if bytes.first() != Some(&0x04) {
-            return Err(CryptoError::InvalidPublicKey(
-                "not an uncompressed SEC1 point",
-            ));
+            return Err(CryptoError::InvalidPublicKey {
+                detail: "not an uncompressed SEC1 point",
+            });
         }
-        $curve::PublicKey::from_sec1_bytes(bytes)
-            .map_err(|_| CryptoError::InvalidPublicKey("point is not on the curve"))?
+        $curve::PublicKey::from_sec1_bytes(bytes).map_err(|_| CryptoError::InvalidPublicKey {
+            detail: "point is not on the curve",
+        })?
     }};
 }
 
@@ -101,10 +104,12 @@ macro_rules! parse_nist_private {
     ($curve:ident, $bytes:expr, $len:expr) => {{
         let bytes: &[u8] = $bytes;
         if bytes.len() != $len {
-            return Err(CryptoError::InvalidPrivateKey("wrong length for the curve"));
+            return Err(CryptoError::InvalidPrivateKey {
+                detail: "wrong length for the curve",
+            });
         }
-        $curve::SecretKey::from_slice(bytes).map_err(|_| {
-            CryptoError::InvalidPrivateKey("scalar is zero or not below the group order")
+        $curve::SecretKey::from_slice(bytes).map_err(|_| CryptoError::InvalidPrivateKey {
+            detail: "scalar is zero or not below the group order",
         })?
     }};
 }
@@ -115,7 +120,9 @@ pub(crate) fn validate_public_key(group: DhGroup, public: &[u8]) -> Result<(), C
     match group {
         DhGroup::X25519 => {
             if public.len() != 32 {
-                return Err(CryptoError::InvalidPublicKey("X25519 keys are 32 bytes"));
+                return Err(CryptoError::InvalidPublicKey {
+                    detail: "X25519 keys are 32 bytes",
+                });
             }
         }
         DhGroup::P256 => {
@@ -135,7 +142,9 @@ pub(crate) fn public_key(group: DhGroup, private: &[u8]) -> Result<Vec<u8>, Cryp
         DhGroup::X25519 => {
             let secret = x25519_dalek::StaticSecret::from(*x25519_bytes(
                 private,
-                CryptoError::InvalidPrivateKey("X25519 keys are 32 bytes"),
+                CryptoError::InvalidPrivateKey {
+                    detail: "X25519 keys are 32 bytes",
+                },
             )?);
             x25519_dalek::PublicKey::from(&secret).as_bytes().to_vec()
         }
@@ -163,11 +172,16 @@ pub(crate) fn diffie_hellman(
         DhGroup::X25519 => {
             let secret = x25519_dalek::StaticSecret::from(*x25519_bytes(
                 private,
-                CryptoError::InvalidPrivateKey("X25519 keys are 32 bytes"),
+                CryptoError::InvalidPrivateKey {
+                    detail: "X25519 keys are 32 bytes",
+                },
             )?);
-            let public: [u8; 32] = public
-                .try_into()
-                .map_err(|_| CryptoError::InvalidPublicKey("X25519 keys are 32 bytes"))?;
+            let public: [u8; 32] =
+                public
+                    .try_into()
+                    .map_err(|_| CryptoError::InvalidPublicKey {
+                        detail: "X25519 keys are 32 bytes",
+                    })?;
             let shared = secret.diffie_hellman(&x25519_dalek::PublicKey::from(public));
             Ok(Zeroizing::new(shared.as_bytes().to_vec()))
         }
@@ -188,7 +202,9 @@ pub(crate) fn diffie_hellman(
 
 /// The group of a KEM; the suite list admits no other.
 fn group(kem: KemAlgorithm) -> Result<DhGroup, CryptoError> {
-    DhGroup::from_kem(kem).ok_or(CryptoError::Internal("the ring backend has no such KEM"))
+    DhGroup::from_kem(kem).ok_or(CryptoError::Internal {
+        detail: "the ring backend has no such KEM",
+    })
 }
 
 impl Dh for RingBackend {
@@ -219,7 +235,7 @@ mod tests {
         compressed.extend_from_slice(&public[1..33]);
         assert!(matches!(
             validate_public_key(DhGroup::P256, &compressed),
-            Err(CryptoError::InvalidPublicKey(_))
+            Err(CryptoError::InvalidPublicKey { .. })
         ));
         // Off the curve: flip a bit of Y.
         let mut off = public.clone();
@@ -239,7 +255,7 @@ mod tests {
         ] {
             assert!(matches!(
                 public_key(group, &bad),
-                Err(CryptoError::InvalidPrivateKey(_))
+                Err(CryptoError::InvalidPrivateKey { .. })
             ));
         }
         public_key(DhGroup::X25519, &[0xFF; 32]).unwrap();
@@ -261,15 +277,15 @@ mod tests {
     fn the_private_key_is_checked_before_the_public_key() {
         assert!(matches!(
             RingBackend::dh(KemAlgorithm::DhKemP256, &[0u8; 32], &[4u8; 3]),
-            Err(CryptoError::InvalidPrivateKey(_))
+            Err(CryptoError::InvalidPrivateKey { .. })
         ));
         assert!(matches!(
             RingBackend::dh(KemAlgorithm::DhKemX25519, &[9u8; 31], &[9u8; 32]),
-            Err(CryptoError::InvalidPrivateKey(_))
+            Err(CryptoError::InvalidPrivateKey { .. })
         ));
         assert!(matches!(
             RingBackend::dh(KemAlgorithm::DhKemX25519, &[9u8; 32], &[9u8; 31]),
-            Err(CryptoError::InvalidPublicKey(_))
+            Err(CryptoError::InvalidPublicKey { .. })
         ));
     }
 }

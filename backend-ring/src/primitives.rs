@@ -57,10 +57,17 @@ impl hkdf::KeyType for OutputLen {
 
 /// ring's key and nonce for a checked [`AeadKey`].
 fn ring_key(key: &AeadKey<'_>) -> Result<(aead::LessSafeKey, aead::Nonce), CryptoError> {
-    let nonce = aead::Nonce::try_assume_unique_for_key(key.nonce())
-        .map_err(|_| CryptoError::InvalidLength("AEAD nonce length is not Nn"))?;
-    let unbound = aead::UnboundKey::new(aead_algorithm(key.algorithm()), key.key())
-        .map_err(|_| CryptoError::InvalidLength("AEAD key length is not Nk"))?;
+    let nonce = aead::Nonce::try_assume_unique_for_key(key.nonce()).map_err(|_| {
+        CryptoError::InvalidLength {
+            detail: "AEAD nonce length is not Nn",
+        }
+    })?;
+    let unbound =
+        aead::UnboundKey::new(aead_algorithm(key.algorithm()), key.key()).map_err(|_| {
+            CryptoError::InvalidLength {
+                detail: "AEAD key length is not Nk",
+            }
+        })?;
     Ok((aead::LessSafeKey::new(unbound), nonce))
 }
 
@@ -90,9 +97,13 @@ impl Primitives for RingBackend {
         let info = [info];
         hkdf::Prk::new_less_safe(hkdf_algorithm(prk.hash()), prk.key())
             .expand(&info, OutputLen(okm.len()))
-            .map_err(|_| CryptoError::InvalidLength("HKDF output longer than 255 * Nh"))?
+            .map_err(|_| CryptoError::InvalidLength {
+                detail: "HKDF output longer than 255 * Nh",
+            })?
             .fill(okm)
-            .map_err(|_| CryptoError::Internal("ring HKDF-Expand failed"))
+            .map_err(|_| CryptoError::Internal {
+                detail: "ring HKDF-Expand failed",
+            })
     }
 
     fn aead_seal(key: &AeadKey<'_>, aad: &[u8], plaintext: &[u8]) -> CryptoResult<Vec<u8>> {
@@ -100,7 +111,9 @@ impl Primitives for RingBackend {
         let mut in_out = Vec::with_capacity(plaintext.len() + aead::MAX_TAG_LEN);
         in_out.extend_from_slice(plaintext);
         key.seal_in_place_append_tag(nonce, aead::Aad::from(aad), &mut in_out)
-            .map_err(|_| CryptoError::InvalidLength("AEAD plaintext too long"))?;
+            .map_err(|_| CryptoError::InvalidLength {
+                detail: "AEAD plaintext too long",
+            })?;
         Ok(in_out)
     }
 

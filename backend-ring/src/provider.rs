@@ -49,7 +49,9 @@ mod tests {
         for value in [0u16, 4, 5, 6, 8, 0x0A0A] {
             assert_eq!(
                 crypto.suite(Ciphersuite(value)).unwrap_err(),
-                CryptoError::UnsupportedCiphersuite(Ciphersuite(value))
+                CryptoError::UnsupportedCiphersuite {
+                    cipher_suite: Ciphersuite(value)
+                }
             );
         }
         for scheme in [
@@ -58,7 +60,7 @@ mod tests {
         ] {
             assert_eq!(
                 RingSigner::generate(scheme).unwrap_err(),
-                CryptoError::UnsupportedSignatureScheme(scheme)
+                CryptoError::UnsupportedSignatureScheme { scheme }
             );
         }
     }

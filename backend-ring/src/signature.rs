@@ -30,7 +30,7 @@ pub type RingSigner = MemorySigner<RingBackend>;
 
 /// The error for a scheme ring does not implement here (P-521, Ed448).
 fn unsupported(scheme: SignatureScheme) -> CryptoError {
-    CryptoError::UnsupportedSignatureScheme(scheme)
+    CryptoError::UnsupportedSignatureScheme { scheme }
 }
 
 /// ring's signing algorithm for an ECDSA scheme (DER signatures).
@@ -72,10 +72,15 @@ impl Signatures for RingBackend {
         match scheme {
             SignatureScheme::Ed25519 => {
                 if bytes.len() != 32 {
-                    return Err(CryptoError::InvalidPrivateKey("Ed25519 seeds are 32 bytes"));
+                    return Err(CryptoError::InvalidPrivateKey {
+                        detail: "Ed25519 seeds are 32 bytes",
+                    });
                 }
-                let pair = Ed25519KeyPair::from_seed_unchecked(bytes)
-                    .map_err(|_| CryptoError::InvalidPrivateKey("Ed25519 seed refused"))?;
+                let pair = Ed25519KeyPair::from_seed_unchecked(bytes).map_err(|_| {
+                    CryptoError::InvalidPrivateKey {
+                        detail: "Ed25519 seed refused",
+                    }
+                })?;
                 Ok(RingSigningKey::Ed25519(pair))
             }
             SignatureScheme::EcdsaSecp256r1Sha256 | SignatureScheme::EcdsaSecp384r1Sha384 => {
@@ -84,7 +89,9 @@ impl Signatures for RingBackend {
                 let public = dh::public_key(group, bytes)?;
                 let rng = SystemRandom::new();
                 let pair = EcdsaKeyPair::from_private_key_and_public_key(alg, bytes, &public, &rng)
-                    .map_err(|_| CryptoError::InvalidPrivateKey("ECDSA scalar refused by ring"))?;
+                    .map_err(|_| CryptoError::InvalidPrivateKey {
+                        detail: "ECDSA scalar refused by ring",
+                    })?;
                 Ok(RingSigningKey::Ecdsa(pair, rng))
             }
             _ => Err(unsupported(scheme)),
@@ -118,13 +125,16 @@ impl Signatures for RingBackend {
     fn verifying_key(scheme: SignatureScheme, public: &[u8]) -> CryptoResult<RingVerifyingKey> {
         match scheme {
             SignatureScheme::Ed25519 => {
-                let encoded: [u8; 32] = public
-                    .try_into()
-                    .map_err(|_| CryptoError::InvalidPublicKey("Ed25519 keys are 32 bytes"))?;
+                let encoded: [u8; 32] =
+                    public
+                        .try_into()
+                        .map_err(|_| CryptoError::InvalidPublicKey {
+                            detail: "Ed25519 keys are 32 bytes",
+                        })?;
                 if CompressedEdwardsY(encoded).decompress().is_none() {
-                    return Err(CryptoError::InvalidPublicKey(
-                        "Ed25519 key is not a curve point",
-                    ));
+                    return Err(CryptoError::InvalidPublicKey {
+                        detail: "Ed25519 key is not a curve point",
+                    });
                 }
             }
             SignatureScheme::EcdsaSecp256r1Sha256 | SignatureScheme::EcdsaSecp384r1Sha384 => {

@@ -26,7 +26,9 @@ fn montgomery_bytes<const N: usize>(
 fn x25519_private(bytes: &[u8]) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
     montgomery_bytes(
         bytes,
-        CryptoError::InvalidPrivateKey("X25519 keys are 32 bytes"),
+        CryptoError::InvalidPrivateKey {
+            detail: "X25519 keys are 32 bytes",
+        },
     )
 }
 
@@ -34,7 +36,9 @@ fn x25519_private(bytes: &[u8]) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
 fn x448_private(bytes: &[u8]) -> Result<Zeroizing<[u8; 56]>, CryptoError> {
     montgomery_bytes(
         bytes,
-        CryptoError::InvalidPrivateKey("X448 keys are 56 bytes"),
+        CryptoError::InvalidPrivateKey {
+            detail: "X448 keys are 56 bytes",
+        },
     )
 }
 
@@ -51,19 +55,25 @@ fn x448_dh(private: &[u8], public: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoEr
     let scalar = x448_private(private)?;
     let point: [u8; 56] = public
         .try_into()
-        .map_err(|_| CryptoError::InvalidPublicKey("X448 keys are 56 bytes"))?;
+        .map_err(|_| CryptoError::InvalidPublicKey {
+            detail: "X448 keys are 56 bytes",
+        })?;
     let shared = Zeroizing::new(x448::x448_unchecked(*scalar, point));
     Ok(Zeroizing::new(shared.to_vec()))
 }
 
 #[cfg(not(feature = "x448"))]
 fn x448_public(_private: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    Err(CryptoError::Internal("X448 needs the x448 feature"))
+    Err(CryptoError::Internal {
+        detail: "X448 needs the x448 feature",
+    })
 }
 
 #[cfg(not(feature = "x448"))]
 fn x448_dh(_private: &[u8], _public: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    Err(CryptoError::Internal("X448 needs the x448 feature"))
+    Err(CryptoError::Internal {
+        detail: "X448 needs the x448 feature",
+    })
 }
 
 impl Dh for RustCryptoBackend {
@@ -76,7 +86,9 @@ impl Dh for RustCryptoBackend {
                 if public.len() == kem.public_key_len() {
                     Ok(())
                 } else {
-                    Err(CryptoError::InvalidPublicKey("wrong public key length"))
+                    Err(CryptoError::InvalidPublicKey {
+                        detail: "wrong public key length",
+                    })
                 }
             }
         }
@@ -119,9 +131,12 @@ impl Dh for RustCryptoBackend {
             )),
             KemAlgorithm::DhKemX25519 => {
                 let scalar = x25519_private(private)?;
-                let point: [u8; 32] = public
-                    .try_into()
-                    .map_err(|_| CryptoError::InvalidPublicKey("X25519 keys are 32 bytes"))?;
+                let point: [u8; 32] =
+                    public
+                        .try_into()
+                        .map_err(|_| CryptoError::InvalidPublicKey {
+                            detail: "X25519 keys are 32 bytes",
+                        })?;
                 let shared = Zeroizing::new(MontgomeryPoint(point).mul_clamped(*scalar).to_bytes());
                 Ok(Zeroizing::new(shared.to_vec()))
             }
@@ -145,12 +160,12 @@ mod tests {
         );
         assert!(matches!(
             RustCryptoBackend::public_key(KemAlgorithm::DhKemX25519, &alice[1..]),
-            Err(CryptoError::InvalidPrivateKey(_))
+            Err(CryptoError::InvalidPrivateKey { .. })
         ));
         // The private key is checked before the public key.
         assert!(matches!(
             RustCryptoBackend::dh(KemAlgorithm::DhKemP256, &[0u8; 32], &[4u8; 3]),
-            Err(CryptoError::InvalidPrivateKey(_))
+            Err(CryptoError::InvalidPrivateKey { .. })
         ));
         let public = RustCryptoBackend::public_key(KemAlgorithm::DhKemP256, &[7u8; 32]).unwrap();
         assert!(RustCryptoBackend::check_public(KemAlgorithm::DhKemP256, &public).is_ok());
@@ -158,7 +173,7 @@ mod tests {
         compressed.extend_from_slice(&public[1..33]);
         assert!(matches!(
             RustCryptoBackend::dh(KemAlgorithm::DhKemP256, &[7u8; 32], &compressed),
-            Err(CryptoError::InvalidPublicKey(_))
+            Err(CryptoError::InvalidPublicKey { .. })
         ));
     }
 }

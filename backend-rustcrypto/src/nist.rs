@@ -14,18 +14,22 @@ use keypackage_traits::CryptoError;
 /// Checks the SEC1 tag and length of an uncompressed point of `len` bytes.
 pub(crate) fn check_uncompressed(bytes: &[u8], len: usize) -> Result<(), CryptoError> {
     match bytes.first() {
-        None => Err(CryptoError::InvalidPublicKey("empty point encoding")),
-        Some(0x00) => Err(CryptoError::InvalidPublicKey("the identity point")),
-        Some(0x02 | 0x03) => Err(CryptoError::InvalidPublicKey(
-            "compressed point: only uncompressed points are accepted",
-        )),
+        None => Err(CryptoError::InvalidPublicKey {
+            detail: "empty point encoding",
+        }),
+        Some(0x00) => Err(CryptoError::InvalidPublicKey {
+            detail: "the identity point",
+        }),
+        Some(0x02 | 0x03) => Err(CryptoError::InvalidPublicKey {
+            detail: "compressed point: only uncompressed points are accepted",
+        }),
         Some(0x04) if bytes.len() == len => Ok(()),
-        Some(0x04) => Err(CryptoError::InvalidPublicKey(
-            "wrong length for an uncompressed point",
-        )),
-        Some(_) => Err(CryptoError::InvalidPublicKey(
-            "not an uncompressed SEC1 point encoding",
-        )),
+        Some(0x04) => Err(CryptoError::InvalidPublicKey {
+            detail: "wrong length for an uncompressed point",
+        }),
+        Some(_) => Err(CryptoError::InvalidPublicKey {
+            detail: "not an uncompressed SEC1 point encoding",
+        }),
     }
 }
 
@@ -48,17 +52,20 @@ macro_rules! nist_curve {
             /// Parses an uncompressed, on-curve, non-identity point.
             pub(crate) fn parse_public(bytes: &[u8]) -> Result<PublicKey, CryptoError> {
                 super::check_uncompressed(bytes, POINT_LEN)?;
-                PublicKey::from_sec1_bytes(bytes)
-                    .map_err(|_| CryptoError::InvalidPublicKey("point is not on the curve"))
+                PublicKey::from_sec1_bytes(bytes).map_err(|_| CryptoError::InvalidPublicKey {
+                    detail: "point is not on the curve",
+                })
             }
 
             /// Parses a fixed-length scalar in `[1, n)`.
             pub(crate) fn parse_secret(bytes: &[u8]) -> Result<SecretKey, CryptoError> {
                 if bytes.len() != SCALAR_LEN {
-                    return Err(CryptoError::InvalidPrivateKey("wrong scalar length"));
+                    return Err(CryptoError::InvalidPrivateKey {
+                        detail: "wrong scalar length",
+                    });
                 }
-                SecretKey::from_slice(bytes).map_err(|_| {
-                    CryptoError::InvalidPrivateKey("scalar is zero or not below the group order")
+                SecretKey::from_slice(bytes).map_err(|_| CryptoError::InvalidPrivateKey {
+                    detail: "scalar is zero or not below the group order",
                 })
             }
 
@@ -91,9 +98,10 @@ macro_rules! nist_curve {
 
             /// Deterministic ECDSA (RFC 6979) over the curve's hash, DER-encoded.
             pub(crate) fn sign(key: &SigningKey, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
-                let signature: DerSignature = key
-                    .try_sign(message)
-                    .map_err(|_| CryptoError::Internal("ECDSA signing failed"))?;
+                let signature: DerSignature =
+                    key.try_sign(message).map_err(|_| CryptoError::Internal {
+                        detail: "ECDSA signing failed",
+                    })?;
                 Ok(signature.as_bytes().to_vec())
             }
 
@@ -125,17 +133,19 @@ mod tests {
     fn point_tags_are_checked_before_parsing() {
         assert!(matches!(
             check_uncompressed(&[], 65),
-            Err(CryptoError::InvalidPublicKey(_))
+            Err(CryptoError::InvalidPublicKey { .. })
         ));
         assert_eq!(
             check_uncompressed(&[0], 65),
-            Err(CryptoError::InvalidPublicKey("the identity point"))
+            Err(CryptoError::InvalidPublicKey {
+                detail: "the identity point"
+            })
         );
         let mut compressed = vec![0x02];
         compressed.extend_from_slice(&[1; 32]);
         assert!(matches!(
             check_uncompressed(&compressed, 65),
-            Err(CryptoError::InvalidPublicKey(m)) if m.contains("compressed")
+            Err(CryptoError::InvalidPublicKey { detail: m }) if m.contains("compressed")
         ));
         assert!(check_uncompressed(&[4; 65], 65).is_ok());
         assert!(check_uncompressed(&[4; 64], 65).is_err());

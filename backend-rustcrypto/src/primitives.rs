@@ -40,14 +40,20 @@ where
     H: hkdf::hmac::EagerHash,
 {
     Hkdf::<H>::from_prk(prk)
-        .map_err(|_| CryptoError::InvalidLength("HKDF-Expand key shorter than Nh"))?
+        .map_err(|_| CryptoError::InvalidLength {
+            detail: "HKDF-Expand key shorter than Nh",
+        })?
         .expand(info, okm)
-        .map_err(|_| CryptoError::InvalidLength("HKDF-Expand output longer than 255 * Nh"))
+        .map_err(|_| CryptoError::InvalidLength {
+            detail: "HKDF-Expand output longer than 255 * Nh",
+        })
 }
 
 /// A cipher of one AEAD type for the checked key.
 fn cipher<A: KeyInit>(key: &AeadKey<'_>) -> Result<A, CryptoError> {
-    A::new_from_slice(key.key()).map_err(|_| CryptoError::InvalidLength("AEAD key length"))
+    A::new_from_slice(key.key()).map_err(|_| CryptoError::InvalidLength {
+        detail: "AEAD key length",
+    })
 }
 
 /// Encrypts with one AEAD type.
@@ -59,10 +65,14 @@ fn seal_with<A: Aead + KeyInit>(
     let nonce = key
         .nonce()
         .try_into()
-        .map_err(|_| CryptoError::InvalidLength("AEAD nonce length"))?;
+        .map_err(|_| CryptoError::InvalidLength {
+            detail: "AEAD nonce length",
+        })?;
     cipher::<A>(key)?
         .encrypt(nonce, Payload { msg, aad })
-        .map_err(|_| CryptoError::InvalidLength("AEAD plaintext too long"))
+        .map_err(|_| CryptoError::InvalidLength {
+            detail: "AEAD plaintext too long",
+        })
 }
 
 /// Decrypts with one AEAD type; every failure is
@@ -75,7 +85,9 @@ fn open_with<A: Aead + KeyInit>(
     let nonce = key
         .nonce()
         .try_into()
-        .map_err(|_| CryptoError::InvalidLength("AEAD nonce length"))?;
+        .map_err(|_| CryptoError::InvalidLength {
+            detail: "AEAD nonce length",
+        })?;
     cipher::<A>(key)?
         .decrypt(nonce, Payload { msg, aad })
         .map(Secret::new)

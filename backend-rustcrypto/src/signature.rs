@@ -44,7 +44,9 @@ pub type RustCryptoSigner = MemorySigner<RustCryptoBackend>;
 /// `x448` feature).
 #[cfg(not(feature = "x448"))]
 fn ed448_unsupported() -> CryptoError {
-    CryptoError::UnsupportedSignatureScheme(SignatureScheme::Ed448)
+    CryptoError::UnsupportedSignatureScheme {
+        scheme: SignatureScheme::Ed448,
+    }
 }
 
 /// A parsed signing key of one of the supported schemes. Public only
@@ -81,11 +83,15 @@ impl SigningKey {
 #[cfg(feature = "x448")]
 fn ed448_signing_key(seed: &[u8]) -> Result<SigningKey, CryptoError> {
     if seed.len() != SignatureScheme::Ed448.private_key_len() {
-        return Err(CryptoError::InvalidPrivateKey("Ed448 seed is not 57 bytes"));
+        return Err(CryptoError::InvalidPrivateKey {
+            detail: "Ed448 seed is not 57 bytes",
+        });
     }
     ed448_goldilocks::SigningKey::try_from(seed)
         .map(|key| SigningKey::Ed448(Box::new(key)))
-        .map_err(|_| CryptoError::InvalidPrivateKey("Ed448 seed is not 57 bytes"))
+        .map_err(|_| CryptoError::InvalidPrivateKey {
+            detail: "Ed448 seed is not 57 bytes",
+        })
 }
 
 #[cfg(not(feature = "x448"))]
@@ -116,9 +122,12 @@ impl Signatures for RustCryptoBackend {
     fn signing_key(scheme: SignatureScheme, bytes: &[u8]) -> CryptoResult<RustCryptoSigningKey> {
         let key = match scheme {
             SignatureScheme::Ed25519 => {
-                let seed: &[u8; 32] = bytes
-                    .try_into()
-                    .map_err(|_| CryptoError::InvalidPrivateKey("Ed25519 seed is not 32 bytes"))?;
+                let seed: &[u8; 32] =
+                    bytes
+                        .try_into()
+                        .map_err(|_| CryptoError::InvalidPrivateKey {
+                            detail: "Ed25519 seed is not 32 bytes",
+                        })?;
                 SigningKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(seed))
             }
             SignatureScheme::EcdsaSecp256r1Sha256 => {
@@ -161,11 +170,16 @@ impl Signatures for RustCryptoBackend {
     ) -> CryptoResult<RustCryptoVerifyingKey> {
         let key = match scheme {
             SignatureScheme::Ed25519 => {
-                let bytes: &[u8; 32] = public
-                    .try_into()
-                    .map_err(|_| CryptoError::InvalidPublicKey("Ed25519 keys are 32 bytes"))?;
+                let bytes: &[u8; 32] =
+                    public
+                        .try_into()
+                        .map_err(|_| CryptoError::InvalidPublicKey {
+                            detail: "Ed25519 keys are 32 bytes",
+                        })?;
                 VerifyingKey::Ed25519(ed25519_dalek::VerifyingKey::from_bytes(bytes).map_err(
-                    |_| CryptoError::InvalidPublicKey("Ed25519 key is not a curve point"),
+                    |_| CryptoError::InvalidPublicKey {
+                        detail: "Ed25519 key is not a curve point",
+                    },
                 )?)
             }
             SignatureScheme::EcdsaSecp256r1Sha256 => {
@@ -295,10 +309,14 @@ pub(crate) fn ed25519_verify_each(
 fn ed448_verifying_key(public: &[u8]) -> Result<VerifyingKey, CryptoError> {
     let bytes: [u8; 57] = public
         .try_into()
-        .map_err(|_| CryptoError::InvalidPublicKey("Ed448 key is not 57 bytes"))?;
+        .map_err(|_| CryptoError::InvalidPublicKey {
+            detail: "Ed448 key is not 57 bytes",
+        })?;
     ed448_goldilocks::VerifyingKey::from_bytes(&bytes)
         .map(VerifyingKey::Ed448)
-        .map_err(|_| CryptoError::InvalidPublicKey("Ed448 key is not a valid point"))
+        .map_err(|_| CryptoError::InvalidPublicKey {
+            detail: "Ed448 key is not a valid point",
+        })
 }
 
 #[cfg(not(feature = "x448"))]
@@ -368,7 +386,9 @@ mod tests {
             assert!(signer.private_key().expose().is_empty());
             assert_eq!(
                 signer.sign(b"m"),
-                Err(CryptoError::SignerFailed("the signing key was zeroized"))
+                Err(CryptoError::SignerFailed {
+                    detail: "the signing key was zeroized"
+                })
             );
             assert!(format!("{signer:?}").contains("<zeroized>"));
         }
@@ -391,7 +411,7 @@ mod tests {
         x_zero[56] = 0x80;
         assert!(matches!(
             suite.verifying_key(&SignaturePublicKey::new(x_zero.to_vec())),
-            Err(CryptoError::InvalidPublicKey(_))
+            Err(CryptoError::InvalidPublicKey { .. })
         ));
         let signer = RustCryptoSigner::generate(SignatureScheme::Ed448).unwrap();
         let key = suite.verifying_key(signer.public_key()).unwrap();

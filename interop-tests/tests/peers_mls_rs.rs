@@ -325,7 +325,9 @@ fn mls_rs_to_ours<C: OpenMlsCrypto>(crypto: &C, table: &mut Table) -> usize {
                     assert_eq!(e.rule(), Some(rule), "{suite:?} {theirs:?}: {e}");
                     assert_eq!(
                         e,
-                        &ValidationError::UnlistedExtension(ExtensionType::LAST_RESORT)
+                        &ValidationError::UnlistedExtension {
+                            extension_type: ExtensionType::LAST_RESORT
+                        }
                     );
                 }
                 (expected, got) => panic!(

@@ -337,7 +337,9 @@ fn openmls_to_ours<C: OpenMlsCrypto>(crypto: &C, table: &mut Table) -> usize {
                     assert_eq!(e.rule(), Some(rule), "{suite:?} {theirs:?}: {e}");
                     assert_eq!(
                         e,
-                        &ValidationError::UnlistedExtension(ExtensionType::LAST_RESORT)
+                        &ValidationError::UnlistedExtension {
+                            extension_type: ExtensionType::LAST_RESORT
+                        }
                     );
                 }
                 (expected, got) => panic!(

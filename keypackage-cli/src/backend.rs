@@ -82,7 +82,7 @@ pub fn provider<C: OpenMlsCrypto>(
 ) -> Result<C::Suite, CliError> {
     match crypto.suite(suite) {
         Ok(provider) => Ok(provider),
-        Err(CryptoError::UnsupportedCiphersuite(_)) => {
+        Err(CryptoError::UnsupportedCiphersuite { .. }) => {
             let supported: Vec<String> = crypto
                 .supported_ciphersuites()
                 .iter()

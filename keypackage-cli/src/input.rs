@@ -520,7 +520,7 @@ pub fn describe_decode_error(error: &DecodeError, total: usize) -> String {
         DecodeError::Truncated => {
             format!("truncated: the input ends inside a field, at byte {total}")
         }
-        DecodeError::TrailingBytes(n) => format!(
+        DecodeError::TrailingBytes { count: n } => format!(
             "{n} trailing byte{} after the key package, from byte {}",
             if *n == 1 { "" } else { "s" },
             total.saturating_sub(*n)

@@ -238,7 +238,9 @@ impl<S: CipherSuiteProvider> KeyMemo<S> {
         match self.keys.get(index) {
             Some((_, _, Ok(_))) => Ok(index),
             Some((_, _, Err(e))) => Err(ValidationError::SignatureKey(e.clone())),
-            None => Err(ValidationError::Internal("key memo is empty".into())),
+            None => Err(ValidationError::Internal {
+                detail: "key memo is empty".into(),
+            }),
         }
     }
 }

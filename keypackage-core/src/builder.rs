@@ -19,8 +19,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use keypackage_traits::codec::{VarBytes, VarVec};
 use keypackage_traits::{
-    CipherSuiteProvider, Ciphersuite, CredentialType, CryptoError, ExtensionType, GREASE_VALUES,
-    OpenMlsCrypto, ProposalType, ProtocolVersion, Signer,
+    CipherSuiteProvider, Ciphersuite, CredentialType, CryptoError, ExtensionType, Fault,
+    GREASE_VALUES, OpenMlsCrypto, ProposalType, ProtocolVersion, Signer,
 };
 use tls_codec::Serialize;
 
@@ -49,24 +49,47 @@ pub const DEFAULT_BACKDATE: u64 = HOUR;
 #[non_exhaustive]
 pub enum CreationError {
     /// The backend does not support the suite (caller).
-    #[error("cipher suite {0:?} is not supported by the crypto provider")]
-    UnsupportedCiphersuite(Ciphersuite),
+    #[error("cipher suite {cipher_suite:?} is not supported by the crypto provider")]
+    UnsupportedCiphersuite {
+        /// The cipher suite.
+        cipher_suite: Ciphersuite,
+    },
     /// The signer's scheme is not the suite's (caller).
     #[error("the signer's scheme does not match the cipher suite: {0}")]
     SignerMismatch(CryptoError),
     /// A default type was requested in capabilities (caller; RFC 9420 §7.2).
-    #[error("capabilities must not list the default {0}")]
-    DefaultTypeListed(String),
+    #[error("capabilities must not list the default {detail}")]
+    DefaultTypeListed {
+        /// What went wrong, for people.
+        detail: String,
+    },
     /// An extension type was given twice in one list (caller; §13.4).
-    #[error("extension {0:?} appears twice in {1}")]
-    DuplicateExtension(ExtensionType, ExtensionLocation),
+    #[error("extension {extension_type:?} appears twice in {location}")]
+    DuplicateExtension {
+        /// The extension type.
+        extension_type: ExtensionType,
+        /// The list.
+        location: ExtensionLocation,
+    },
     /// A known extension type where the registry forbids it (caller; §17.3).
-    #[error("extension {0:?} is not allowed in {1}")]
-    MisplacedExtension(ExtensionType, ExtensionLocation),
+    #[error("extension {extension_type:?} is not allowed in {location}")]
+    MisplacedExtension {
+        /// The extension type.
+        extension_type: ExtensionType,
+        /// Where it was asked for.
+        location: ExtensionLocation,
+    },
     /// The body of a known extension type does not decode as that type
     /// (caller; KP-EXT-BODY).
-    #[error("extension {0:?} in {1}: {2}")]
-    InvalidExtensionBody(ExtensionType, ExtensionLocation, &'static str),
+    #[error("extension {extension_type:?} in {location}: {reason}")]
+    InvalidExtensionBody {
+        /// The extension type.
+        extension_type: ExtensionType,
+        /// Where it was asked for.
+        location: ExtensionLocation,
+        /// What is wrong with the body.
+        reason: &'static str,
+    },
     /// The credential is structurally impossible: a reserved or GREASE type,
     /// an empty certificate chain or certificate (caller; KP-CREDENTIAL).
     #[error("invalid credential: {0}")]
@@ -90,6 +113,19 @@ pub enum CreationError {
     /// Encoding failed (a field over 2^30 - 1 bytes; caller).
     #[error(transparent)]
     Encode(#[from] EncodeError),
+}
+
+impl CreationError {
+    /// Whose fault the error is: the caller's, unless the crypto provider
+    /// or the signer failed.
+    pub const fn fault(&self) -> Fault {
+        match self {
+            Self::UnsupportedCiphersuite { .. } => Fault::Unsupported,
+            Self::Crypto(e) => e.fault(),
+            Self::Encode(e) => e.fault(),
+            _ => Fault::Caller,
+        }
+    }
 }
 
 impl From<crate::error::LabeledError> for CreationError {
@@ -276,8 +312,8 @@ impl KeyPackageBuilder {
     ) -> Result<KeyPackageBundle, CreationError> {
         let suite = match crypto.suite(cipher_suite) {
             Ok(suite) => suite,
-            Err(CryptoError::UnsupportedCiphersuite(cs)) => {
-                return Err(CreationError::UnsupportedCiphersuite(cs));
+            Err(CryptoError::UnsupportedCiphersuite { cipher_suite: cs }) => {
+                return Err(CreationError::UnsupportedCiphersuite { cipher_suite: cs });
             }
             Err(e) => return Err(e.into()),
         };
@@ -326,7 +362,10 @@ impl KeyPackageBuilder {
         let init = suite.hpke_generate_key_pair()?;
         let encryption = suite.hpke_generate_key_pair()?;
         if init.public == encryption.public {
-            return Err(CryptoError::Internal("the random source repeated an HPKE key").into());
+            return Err(CryptoError::Internal {
+                detail: "the random source repeated an HPKE key",
+            }
+            .into());
         }
 
         let mut kp = KeyPackageIn {
@@ -356,9 +395,9 @@ impl KeyPackageBuilder {
         kp.init_key.tls_serialize(&mut out)?;
         let leaf_start = out.len();
         kp.leaf_node.serialize_content(&mut out)?;
-        let leaf_tbs = out
-            .get(leaf_start..)
-            .ok_or(CryptoError::Internal("leaf span"))?;
+        let leaf_tbs = out.get(leaf_start..).ok_or(CryptoError::Internal {
+            detail: "leaf span",
+        })?;
         let leaf_signature = labeled::sign_with_label(signer, LEAF_NODE_TBS_LABEL, leaf_tbs)?;
         kp.leaf_node.signature = VarBytes(leaf_signature);
         kp.leaf_node.signature.tls_serialize(&mut out)?;
@@ -409,14 +448,14 @@ impl KeyPackageBuilder {
         grease: &mut GreasePicker<'_, C>,
     ) -> Result<Capabilities, CreationError> {
         if let Some(t) = self.extra_extension_types.iter().find(|t| t.is_default()) {
-            return Err(CreationError::DefaultTypeListed(format!(
-                "extension type {t:?}"
-            )));
+            return Err(CreationError::DefaultTypeListed {
+                detail: format!("extension type {t:?}"),
+            });
         }
         if let Some(t) = self.extra_proposal_types.iter().find(|t| t.is_default()) {
-            return Err(CreationError::DefaultTypeListed(format!(
-                "proposal type {t:?}"
-            )));
+            return Err(CreationError::DefaultTypeListed {
+                detail: format!("proposal type {t:?}"),
+            });
         }
 
         let mut extensions: Vec<ExtensionType> = Vec::new();
@@ -480,9 +519,19 @@ fn check_extension_list(
     location: ExtensionLocation,
 ) -> Result<(), CreationError> {
     check_list(list, location).map_err(|problem| match problem {
-        ListProblem::Duplicate(t) => CreationError::DuplicateExtension(t, location),
-        ListProblem::Misplaced(t) => CreationError::MisplacedExtension(t, location),
-        ListProblem::Body(t, reason) => CreationError::InvalidExtensionBody(t, location, reason),
+        ListProblem::Duplicate(extension_type) => CreationError::DuplicateExtension {
+            extension_type,
+            location,
+        },
+        ListProblem::Misplaced(extension_type) => CreationError::MisplacedExtension {
+            extension_type,
+            location,
+        },
+        ListProblem::Body(extension_type, reason) => CreationError::InvalidExtensionBody {
+            extension_type,
+            location,
+            reason,
+        },
     })
 }
 
@@ -513,7 +562,7 @@ impl<'a, C: OpenMlsCrypto> GreasePicker<'a, C> {
             .random
             .get(self.used)
             .copied()
-            .ok_or(CryptoError::Internal("grease"))?;
+            .ok_or(CryptoError::Internal { detail: "grease" })?;
         self.used += 1;
         Ok(byte)
     }
@@ -524,7 +573,9 @@ impl<'a, C: OpenMlsCrypto> GreasePicker<'a, C> {
             let byte = self.byte()?;
             if byte < 255 {
                 let value = GREASE_VALUES.get(usize::from(byte) % GREASE_VALUES.len());
-                return value.copied().ok_or(CryptoError::Internal("grease"));
+                return value
+                    .copied()
+                    .ok_or(CryptoError::Internal { detail: "grease" });
             }
         }
     }
@@ -541,16 +592,16 @@ impl<'a, C: OpenMlsCrypto> GreasePicker<'a, C> {
             .filter(|v| !a.iter().chain(b).any(|e| e.extension_type.0 == *v))
             .collect();
         if free.is_empty() {
-            return Err(CreationError::DuplicateExtension(
-                ExtensionType(0x0A0A),
-                ExtensionLocation::KeyPackage,
-            ));
+            return Err(CreationError::DuplicateExtension {
+                extension_type: ExtensionType(0x0A0A),
+                location: ExtensionLocation::KeyPackage,
+            });
         }
         let index = usize::from(self.byte()?) % free.len();
         free.get(index)
             .copied()
             .map(ExtensionType)
-            .ok_or(CryptoError::Internal("grease").into())
+            .ok_or(CryptoError::Internal { detail: "grease" }.into())
     }
 }
 

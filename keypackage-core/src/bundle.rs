@@ -49,14 +49,20 @@ pub enum BundleError {
     #[error("bundle: {0}")]
     Decode(#[from] DecodeError),
     /// A format tag this version does not know (written by a newer version).
-    #[error("bundle format {0} is not known to this version")]
-    UnknownFormat(u16),
+    #[error("bundle format {format} is not known to this version")]
+    UnknownFormat {
+        /// The format tag found.
+        format: u16,
+    },
     /// The key package inside no longer verifies (storage corruption).
     #[error("bundle: the key package does not verify: {0}")]
     Invalid(ValidationError),
     /// A private key does not belong to its public key (storage corruption).
-    #[error("bundle: the {0} private key does not match the key package")]
-    KeyMismatch(&'static str),
+    #[error("bundle: the {key} private key does not match the key package")]
+    KeyMismatch {
+        /// Which private key.
+        key: &'static str,
+    },
     /// Encoding failed.
     #[error(transparent)]
     Encode(#[from] EncodeError),
@@ -64,11 +70,29 @@ pub enum BundleError {
     /// the key package that the key package does not (the named field:
     /// `reference`, `init_key`, `not_after` or `last_resort`). Tampering, or
     /// a caller that paired a bundle with fields of its own.
-    #[error("bundle: its {0} does not match the key package")]
-    Mismatch(&'static str),
+    #[error("bundle: its {field} does not match the key package")]
+    Mismatch {
+        /// Which field.
+        field: &'static str,
+    },
     /// A format-2 bundle whose header does not parse.
-    #[error("bundle: {0}")]
-    Header(String),
+    #[error("bundle: {detail}")]
+    Header {
+        /// What went wrong, for people.
+        detail: String,
+    },
+}
+
+impl BundleError {
+    /// Whose fault the error is: stored bytes that do not read back are a
+    /// damaged or foreign store (the environment); failing to encode is the
+    /// caller's.
+    pub const fn fault(&self) -> keypackage_traits::Fault {
+        match self {
+            Self::Encode(e) => e.fault(),
+            _ => keypackage_traits::Fault::Environment,
+        }
+    }
 }
 
 impl KeyPackageBundle {
@@ -157,9 +181,9 @@ impl KeyPackageBundle {
                 + prefixed_len(init.len())
                 + prefixed_len(enc.len()),
         ));
-        header
-            .encode(&mut out)
-            .map_err(|e| EncodeError::Codec(e.to_string()))?;
+        header.encode(&mut out).map_err(|e| EncodeError::Codec {
+            detail: e.to_string(),
+        })?;
         self.key_package.tls_serialize(&mut *out)?;
         for private in [init, enc] {
             write_varint(private.len(), &mut *out)?;
@@ -182,10 +206,14 @@ impl KeyPackageBundle {
             BUNDLE_FORMAT_V1 => (None, bytes.get(2..).unwrap_or_default()),
             BUNDLE_FORMAT_V2 => match BundleHeader::parse(bytes) {
                 Ok(Some((header, body))) => (Some(header), body),
-                Ok(None) => return Err(BundleError::UnknownFormat(format)),
-                Err(err) => return Err(BundleError::Header(err.to_string())),
+                Ok(None) => return Err(BundleError::UnknownFormat { format }),
+                Err(err) => {
+                    return Err(BundleError::Header {
+                        detail: err.to_string(),
+                    });
+                }
             },
-            other => return Err(BundleError::UnknownFormat(other)),
+            other => return Err(BundleError::UnknownFormat { format: other }),
         };
         let bundle = Self::decode_body(body, crypto)?;
         if let Some(header) = header {
@@ -218,16 +246,18 @@ impl KeyPackageBundle {
     fn check_describes(&self, claim: &BundleHeader) -> Result<(), BundleError> {
         let truth = self.header();
         if claim.reference != truth.reference {
-            return Err(BundleError::Mismatch("reference"));
+            return Err(BundleError::Mismatch { field: "reference" });
         }
         if claim.init_key != truth.init_key {
-            return Err(BundleError::Mismatch("init_key"));
+            return Err(BundleError::Mismatch { field: "init_key" });
         }
         if claim.not_after != truth.not_after {
-            return Err(BundleError::Mismatch("not_after"));
+            return Err(BundleError::Mismatch { field: "not_after" });
         }
         if claim.last_resort != truth.last_resort {
-            return Err(BundleError::Mismatch("last_resort"));
+            return Err(BundleError::Mismatch {
+                field: "last_resort",
+            });
         }
         Ok(())
     }
@@ -240,7 +270,7 @@ impl KeyPackageBundle {
         let (enc, rest) = VarBytes::tls_deserialize_bytes(rest).map_err(DecodeError::from)?;
         let enc = HpkePrivateKey::new(enc.0);
         if !rest.is_empty() {
-            return Err(DecodeError::TrailingBytes(rest.len()).into());
+            return Err(DecodeError::TrailingBytes { count: rest.len() }.into());
         }
         let not_before = kp
             .leaf_node
@@ -251,19 +281,21 @@ impl KeyPackageBundle {
             .with_max_lifetime(None)
             .with_refuse_listed_defaults(false);
         let key_package = kp.validate(crypto, &ctx).map_err(BundleError::Invalid)?;
-        let suite = crypto
-            .suite(key_package.ciphersuite())
-            .map_err(|e| BundleError::Invalid(ValidationError::Internal(e.to_string())))?;
+        let suite = crypto.suite(key_package.ciphersuite()).map_err(|e| {
+            BundleError::Invalid(ValidationError::Internal {
+                detail: e.to_string(),
+            })
+        })?;
         let matches = |private: &HpkePrivateKey, public| {
             suite
                 .hpke_public_key(private)
                 .is_ok_and(|derived| &derived == public)
         };
         if !matches(&init, key_package.init_key()) {
-            return Err(BundleError::KeyMismatch("init"));
+            return Err(BundleError::KeyMismatch { key: "init" });
         }
         if !matches(&enc, &key_package.leaf_node().encryption_key) {
-            return Err(BundleError::KeyMismatch("encryption"));
+            return Err(BundleError::KeyMismatch { key: "encryption" });
         }
         Ok(Self::new(key_package, init, enc))
     }
@@ -272,7 +304,10 @@ impl KeyPackageBundle {
     /// format-2 encoding, every row field read from its header
     /// ([`StoredKeyPackage::from_bundle`]).
     pub fn to_stored(&self) -> Result<StoredKeyPackage, EncodeError> {
-        StoredKeyPackage::from_bundle(self.encode()?)
-            .map_err(|e: KeyStoreError| EncodeError::Codec(e.to_string()))
+        StoredKeyPackage::from_bundle(self.encode()?).map_err(|e: KeyStoreError| {
+            EncodeError::Codec {
+                detail: e.to_string(),
+            }
+        })
     }
 }

@@ -67,7 +67,7 @@ impl KeyPackageIn {
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         // No reference can be made of more (RFC 9420 §5.2, §2.1.2).
         if bytes.len() > MAX_VARINT_LEN {
-            return Err(DecodeError::TooLong(bytes.len()));
+            return Err(DecodeError::TooLong { len: bytes.len() });
         }
         decode_exact(bytes)
     }

@@ -149,8 +149,9 @@ pub fn derive_secret<S: CipherSuiteProvider>(
     secret: &[u8],
     label: &[u8],
 ) -> Result<Secret, LabeledError> {
-    let nh = u16::try_from(suite.info().hash_len())
-        .map_err(|_| CryptoError::Internal("hash length exceeds u16"))?;
+    let nh = u16::try_from(suite.info().hash_len()).map_err(|_| CryptoError::Internal {
+        detail: "hash length exceeds u16",
+    })?;
     expand_with_label(suite, secret, label, &[], nh)
 }
 

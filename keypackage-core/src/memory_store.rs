@@ -76,7 +76,9 @@ impl MemoryKeyStore {
 }
 
 fn poisoned() -> KeyStoreError {
-    KeyStoreError::Storage("memory key store lock poisoned by a panic in another thread".into())
+    KeyStoreError::Storage {
+        detail: "memory key store lock poisoned by a panic in another thread".into(),
+    }
 }
 
 impl Inner {
@@ -298,16 +300,19 @@ mod tests {
         })
         .join();
         assert!(joined.is_err());
-        assert!(matches!(store.store(entry), Err(KeyStoreError::Storage(_))));
+        assert!(matches!(
+            store.store(entry),
+            Err(KeyStoreError::Storage { .. })
+        ));
         assert!(matches!(
             store.get(&reference),
-            Err(KeyStoreError::Storage(_))
+            Err(KeyStoreError::Storage { .. })
         ));
         assert!(matches!(
             store.take(&reference),
-            Err(KeyStoreError::Storage(_))
+            Err(KeyStoreError::Storage { .. })
         ));
-        assert!(matches!(store.count(0), Err(KeyStoreError::Storage(_))));
+        assert!(matches!(store.count(0), Err(KeyStoreError::Storage { .. })));
         assert!(format!("{store:?}").contains("poisoned"));
     }
 

@@ -253,7 +253,11 @@ impl GroupSecrets {
                 secrets.path_secret = Some(p);
                 rest
             }
-            other => return Err(DecodeError::UnknownValue(u64::from(other))),
+            other => {
+                return Err(DecodeError::UnknownValue {
+                    value: u64::from(other),
+                });
+            }
         };
         secrets.psks = decode_exact(rest)?;
         Ok(secrets)
@@ -312,7 +316,7 @@ impl MlsMessageIn {
                 version,
                 welcome: decode_exact(rest)?,
             }),
-            WireFormat(other) => Err(DecodeError::UnexpectedWireFormat(other)),
+            WireFormat(other) => Err(DecodeError::UnexpectedWireFormat { wire_format: other }),
         }
     }
 
@@ -326,7 +330,9 @@ impl MlsMessageIn {
                 version,
                 key_package,
             } => Ok((version, key_package)),
-            Self::Welcome { .. } => Err(DecodeError::UnexpectedWireFormat(WireFormat::WELCOME.0)),
+            Self::Welcome { .. } => Err(DecodeError::UnexpectedWireFormat {
+                wire_format: WireFormat::WELCOME.0,
+            }),
         }
     }
 }

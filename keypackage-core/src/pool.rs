@@ -394,13 +394,17 @@ mod tests {
     impl KeyStore for FailingStore {
         fn store(&self, entry: StoredKeyPackage) -> Result<(), KeyStoreError> {
             if self.stores.fetch_add(1, Ordering::SeqCst) >= self.fail_at {
-                return Err(KeyStoreError::Storage("disk full".into()));
+                return Err(KeyStoreError::Storage {
+                    detail: "disk full".into(),
+                });
             }
             self.inner.store(entry)
         }
         fn store_many(&self, entries: Vec<StoredKeyPackage>) -> Result<(), KeyStoreError> {
             if self.stores.fetch_add(1, Ordering::SeqCst) >= self.fail_at {
-                return Err(KeyStoreError::Storage("disk full".into()));
+                return Err(KeyStoreError::Storage {
+                    detail: "disk full".into(),
+                });
             }
             self.inner.store_many(entries)
         }
@@ -455,7 +459,7 @@ mod tests {
             .unwrap_err();
         assert!(matches!(
             err.cause,
-            PoolFailure::Store(KeyStoreError::Storage(_))
+            PoolFailure::Store(KeyStoreError::Storage { .. })
         ));
         assert_eq!(err.published.len(), 2);
         for kp in &err.published {

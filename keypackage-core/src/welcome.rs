@@ -24,8 +24,11 @@ pub enum WelcomeError {
     #[error("not a Welcome message: {0}")]
     Decode(#[from] DecodeError),
     /// The message's protocol version is not mls10 (sender; RFC 9420 §6).
-    #[error("the Welcome message has protocol version {0:?}, not mls10")]
-    Version(ProtocolVersion),
+    #[error("the Welcome message has protocol version {version:?}, not mls10")]
+    Version {
+        /// The protocol version.
+        version: ProtocolVersion,
+    },
     /// The Welcome's cipher suite is not the key package's (sender; RFC 9420
     /// §12.4.3.1: a new member checks that the suite is the one of the key
     /// package it published).
@@ -47,8 +50,22 @@ pub enum WelcomeError {
     #[error("the group secrets do not decode: {0}")]
     GroupSecrets(DecodeError),
     /// A local failure (encoding our own labels; a bug).
-    #[error("internal error while opening the Welcome: {0}")]
-    Internal(String),
+    #[error("internal error while opening the Welcome: {detail}")]
+    Internal {
+        /// What went wrong, for people.
+        detail: String,
+    },
+}
+
+impl WelcomeError {
+    /// Whose fault the error is: the Welcome's sender, but for an internal
+    /// error.
+    pub const fn fault(&self) -> keypackage_traits::Fault {
+        match self {
+            Self::Internal { .. } => keypackage_traits::Fault::Bug,
+            _ => keypackage_traits::Fault::Peer,
+        }
+    }
 }
 
 impl Welcome {
@@ -76,13 +93,14 @@ impl MlsMessageIn {
         match Self::decode(bytes)? {
             Self::Welcome { version, welcome } => {
                 if version != ProtocolVersion::MLS10 {
-                    return Err(WelcomeError::Version(version));
+                    return Err(WelcomeError::Version { version });
                 }
                 Ok(welcome)
             }
-            Self::KeyPackage { .. } => {
-                Err(DecodeError::UnexpectedWireFormat(WireFormat::KEY_PACKAGE.0).into())
+            Self::KeyPackage { .. } => Err(DecodeError::UnexpectedWireFormat {
+                wire_format: WireFormat::KEY_PACKAGE.0,
             }
+            .into()),
         }
     }
 }
@@ -121,7 +139,9 @@ pub(crate) fn open_entry<C: OpenMlsCrypto>(
     )
     .map_err(|e| match e {
         LabeledError::Crypto(e) => WelcomeError::Decrypt(e),
-        LabeledError::Encode(e) => WelcomeError::Internal(e.to_string()),
+        LabeledError::Encode(e) => WelcomeError::Internal {
+            detail: e.to_string(),
+        },
     })?;
     GroupSecrets::decode(plaintext.expose()).map_err(WelcomeError::GroupSecrets)
 }
@@ -198,6 +218,18 @@ pub enum JoinError {
         /// Trial decryptions made.
         tried: usize,
     },
+}
+
+impl JoinError {
+    /// Whose fault the error is.
+    pub const fn fault(&self) -> keypackage_traits::Fault {
+        match self {
+            Self::Welcome(e) => e.fault(),
+            Self::Store(e) => e.fault(),
+            Self::Bundle(e) => e.fault(),
+            Self::NotFound { .. } | Self::TrialLimit { .. } => keypackage_traits::Fault::Peer,
+        }
+    }
 }
 
 /// Finds, reserves and opens the stored key package a Welcome is for.

@@ -60,7 +60,9 @@ fn a_normal_key_package_cannot_pass_for_a_last_resort_one() {
     let forged = reheader(&normal, &lie);
     assert!(matches!(
         KeyPackageBundle::decode(&forged, &crypto),
-        Err(BundleError::Mismatch("last_resort"))
+        Err(BundleError::Mismatch {
+            field: "last_resort"
+        })
     ));
     // Even kept by a store, it never yields its private keys.
     let store = MemoryKeyStore::new();
@@ -70,7 +72,9 @@ fn a_normal_key_package_cannot_pass_for_a_last_resort_one() {
     let taken = store.take(&lie.reference).unwrap().unwrap();
     assert!(matches!(
         KeyPackageBundle::from_stored(&taken, &crypto),
-        Err(BundleError::Mismatch("last_resort"))
+        Err(BundleError::Mismatch {
+            field: "last_resort"
+        })
     ));
 }
 
@@ -105,7 +109,7 @@ fn a_bundle_cannot_be_filed_under_another_key_packages_reference_or_init_key() {
     for (lie, field) in cases {
         let forged = reheader(&normal, &lie);
         match KeyPackageBundle::decode(&forged, &crypto) {
-            Err(BundleError::Mismatch(f)) => assert_eq!(f, field),
+            Err(BundleError::Mismatch { field: f }) => assert_eq!(f, field),
             other => panic!("{field}: expected a mismatch, got {other:?}"),
         }
     }
@@ -158,7 +162,7 @@ fn a_store_row_for_a_format_1_bundle_is_checked_when_read_back() {
         ),
     ] {
         match KeyPackageBundle::from_stored(&row(&lie), &crypto) {
-            Err(BundleError::Mismatch(f)) => assert_eq!(f, field),
+            Err(BundleError::Mismatch { field: f }) => assert_eq!(f, field),
             other => panic!("{field}: expected a mismatch, got {other:?}"),
         }
     }
@@ -178,6 +182,6 @@ fn a_damaged_header_is_an_error_not_a_panic() {
     flag[2 + 33 + 33 + 8] = 7;
     assert!(matches!(
         KeyPackageBundle::decode(&flag, &crypto),
-        Err(BundleError::Header(_))
+        Err(BundleError::Header { .. })
     ));
 }

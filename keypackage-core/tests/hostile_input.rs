@@ -458,7 +458,7 @@ fn small_order_points<S: CipherSuiteProvider>(s: &S, backend: &str) {
         let refused = |r: Result<(), CryptoError>| {
             matches!(
                 r,
-                Err(CryptoError::ZeroSharedSecret | CryptoError::InvalidPublicKey(_))
+                Err(CryptoError::ZeroSharedSecret | CryptoError::InvalidPublicKey { .. })
             )
         };
         let seal = s
@@ -677,7 +677,9 @@ fn hundred_thousand_entry_lists_are_refused_at_their_far_end() {
                 .retain(|t| t.0 != 0xFFFF);
             assert_eq!(
                 b.validate(unlisted, &ctx).unwrap_err(),
-                ValidationError::UnlistedLeafExtension(ExtensionType(0xFFFF))
+                ValidationError::UnlistedLeafExtension {
+                    extension_type: ExtensionType(0xFFFF)
+                }
             );
 
             let mut required = RequiredCapabilities {
@@ -701,7 +703,9 @@ fn hundred_thousand_entry_lists_are_refused_at_their_far_end() {
                 .retain(|t| t.0 != 0xFFFF);
             assert_eq!(
                 b.validate(no_ffff, &missing).unwrap_err(),
-                ValidationError::MissingRequiredExtension(ExtensionType(0xFFFF))
+                ValidationError::MissingRequiredExtension {
+                    extension_type: ExtensionType(0xFFFF)
+                }
             );
         });
     });
@@ -775,7 +779,9 @@ fn a_key_package_longer_than_any_vector_is_kp_decode() {
     let too_long = vec![0u8; MAX_VARINT_LEN + 1];
     assert_eq!(
         KeyPackageIn::decode(&too_long).unwrap_err(),
-        DecodeError::TooLong(MAX_VARINT_LEN + 1)
+        DecodeError::TooLong {
+            len: MAX_VARINT_LEN + 1
+        }
     );
     drop(too_long);
 
@@ -792,7 +798,7 @@ fn a_key_package_longer_than_any_vector_is_kp_decode() {
             let err = backend.validate(kp, &ctx).unwrap_err();
             assert_eq!(err.rule(), Some(Rule::Decode), "{}: {err}", backend.name());
             assert!(
-                matches!(err, ValidationError::Decode(DecodeError::TooLong(n)) if n > MAX_VARINT_LEN),
+                matches!(err, ValidationError::Decode(DecodeError::TooLong { len: n }) if n > MAX_VARINT_LEN),
                 "{err:?}"
             );
         });

@@ -133,7 +133,9 @@ fn a_welcome_message_of_another_version_is_refused() {
     );
     assert_eq!(
         MlsMessageIn::decode_welcome(&welcome_message(2, &welcome)).unwrap_err(),
-        WelcomeError::Version(ProtocolVersion(2))
+        WelcomeError::Version {
+            version: ProtocolVersion(2)
+        }
     );
 }
 

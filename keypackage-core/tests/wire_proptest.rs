@@ -381,10 +381,10 @@ proptest! {
     fn one_trailing_byte_is_refused(kp in key_package(), extra in any::<u8>()) {
         let mut bytes = kp.encode().unwrap();
         bytes.push(extra);
-        prop_assert_eq!(KeyPackageIn::decode(&bytes), Err(DecodeError::TrailingBytes(1)));
+        prop_assert_eq!(KeyPackageIn::decode(&bytes), Err(DecodeError::TrailingBytes { count: 1 }));
         prop_assert_eq!(
             MlsMessageIn::decode_key_package(&mls_message(&bytes)),
-            Err(DecodeError::TrailingBytes(1))
+            Err(DecodeError::TrailingBytes { count: 1 })
         );
     }
 

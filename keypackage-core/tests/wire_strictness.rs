@@ -406,7 +406,7 @@ fn changing_the_last_length_by_one_fails_with_the_exact_error() {
         );
         assert_eq!(
             KeyPackageIn::decode(&shorter),
-            Err(DecodeError::TrailingBytes(1)),
+            Err(DecodeError::TrailingBytes { count: 1 }),
             "{label}"
         );
         // One byte more claimed than the input holds.
@@ -466,14 +466,14 @@ fn trailing_bytes_are_refused_with_their_count() {
             input.extend_from_slice(extra);
             assert_eq!(
                 KeyPackageIn::decode(&input),
-                Err(DecodeError::TrailingBytes(extra.len())),
+                Err(DecodeError::TrailingBytes { count: extra.len() }),
                 "{label}"
             );
             let mut message = vec![0x00, 0x01, 0x00, 0x05];
             message.extend_from_slice(&input);
             assert_eq!(
                 MlsMessageIn::decode_key_package(&message),
-                Err(DecodeError::TrailingBytes(extra.len())),
+                Err(DecodeError::TrailingBytes { count: extra.len() }),
                 "{label} as MLSMessage"
             );
         }
@@ -485,7 +485,7 @@ fn trailing_bytes_are_refused_with_their_count() {
     message.push(0);
     assert_eq!(
         MlsMessageIn::decode(&message),
-        Err(DecodeError::TrailingBytes(1))
+        Err(DecodeError::TrailingBytes { count: 1 })
     );
 }
 
@@ -503,7 +503,9 @@ fn unknown_leaf_node_source_values_are_refused() {
         input[layout.leaf_node_source_at] = value;
         assert_eq!(
             KeyPackageIn::decode(&input),
-            Err(DecodeError::UnknownValue(u64::from(value))),
+            Err(DecodeError::UnknownValue {
+                value: u64::from(value)
+            }),
             "leaf_node_source {value}"
         );
     }
@@ -592,11 +594,11 @@ fn other_wire_formats_are_unexpected_wire_format() {
         input[2..4].copy_from_slice(&wire_format.to_be_bytes());
         assert_eq!(
             MlsMessageIn::decode(&input),
-            Err(DecodeError::UnexpectedWireFormat(wire_format))
+            Err(DecodeError::UnexpectedWireFormat { wire_format })
         );
         assert_eq!(
             MlsMessageIn::decode_key_package(&input),
-            Err(DecodeError::UnexpectedWireFormat(wire_format))
+            Err(DecodeError::UnexpectedWireFormat { wire_format })
         );
     }
     // A key package where a Welcome is expected fails as a Welcome body.

@@ -485,7 +485,7 @@ fn welcome_round_trip(bytes: &[u8], what: &str) -> keypackage_core::Welcome {
     // `decode_key_package` refuses a Welcome by its wire format.
     assert_eq!(
         MlsMessageIn::decode_key_package(bytes),
-        Err(DecodeError::UnexpectedWireFormat(3)),
+        Err(DecodeError::UnexpectedWireFormat { wire_format: 3 }),
         "{what}"
     );
     welcome

@@ -32,26 +32,38 @@ use crate::suite::{SignatureScheme, SuiteInfo};
 
 /// Errors of the crypto layer. Each variant says whose fault it is.
 ///
-/// `Debug` names the variant (`InvalidPublicKey("...")`), `Display` says
+/// `Debug` names the variant (`InvalidPublicKey { detail: "..." }`), `Display` says
 /// what went wrong in words.
 #[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CryptoError {
     /// The provider does not implement this cipher suite (the caller's or the
     /// peer's choice, not a bug).
-    #[error("cipher suite {0:?} is not supported by this crypto provider")]
-    UnsupportedCiphersuite(Ciphersuite),
+    #[error("cipher suite {cipher_suite:?} is not supported by this crypto provider")]
+    UnsupportedCiphersuite {
+        /// The cipher suite.
+        cipher_suite: Ciphersuite,
+    },
     /// The provider does not implement this signature scheme (e.g. Ed448 in
     /// a build without it): the caller's choice, not a bug.
-    #[error("signature scheme {0:?} is not supported by this crypto provider")]
-    UnsupportedSignatureScheme(SignatureScheme),
+    #[error("signature scheme {scheme:?} is not supported by this crypto provider")]
+    UnsupportedSignatureScheme {
+        /// The signature scheme.
+        scheme: SignatureScheme,
+    },
     /// A public key is not a valid encoding for its algorithm: wrong length,
     /// compressed or off-curve point, identity, small-order point (peer).
-    #[error("invalid public key: {0}")]
-    InvalidPublicKey(&'static str),
+    #[error("invalid public key: {detail}")]
+    InvalidPublicKey {
+        /// What went wrong, for people.
+        detail: &'static str,
+    },
     /// A private key has the wrong length or is out of range (caller).
-    #[error("invalid private key: {0}")]
-    InvalidPrivateKey(&'static str),
+    #[error("invalid private key: {detail}")]
+    InvalidPrivateKey {
+        /// What went wrong, for people.
+        detail: &'static str,
+    },
     /// A signature is malformed or does not verify (peer).
     #[error("signature verification failed")]
     InvalidSignature,
@@ -62,8 +74,11 @@ pub enum CryptoError {
     #[error("Diffie-Hellman shared secret is all zero")]
     ZeroSharedSecret,
     /// An argument has a length the algorithm does not accept (caller).
-    #[error("invalid length: {0}")]
-    InvalidLength(&'static str),
+    #[error("invalid length: {detail}")]
+    InvalidLength {
+        /// What went wrong, for people.
+        detail: &'static str,
+    },
     /// The signer's scheme is not the one the suite needs (caller).
     #[error("signer uses {signer:?}, the cipher suite needs {suite:?}")]
     SignatureSchemeMismatch {
@@ -76,11 +91,17 @@ pub enum CryptoError {
     #[error("the random source failed")]
     RandomnessUnavailable,
     /// An external signer failed (the caller's key store or HSM).
-    #[error("signer failed: {0}")]
-    SignerFailed(&'static str),
+    #[error("signer failed: {detail}")]
+    SignerFailed {
+        /// What went wrong, for people.
+        detail: &'static str,
+    },
     /// An operation a backend cannot do; a bug in the library or the backend.
-    #[error("internal crypto error: {0}")]
-    Internal(&'static str),
+    #[error("internal crypto error: {detail}")]
+    Internal {
+        /// What went wrong, for people.
+        detail: &'static str,
+    },
 }
 
 /// `HPKECiphertext` (RFC 9420 §5.1.3).
@@ -325,11 +346,19 @@ mod tests {
             "ZeroSharedSecret"
         );
         assert_eq!(
-            format!("{:?}", CryptoError::InvalidPublicKey("compressed point")),
-            "InvalidPublicKey(\"compressed point\")"
+            format!(
+                "{:?}",
+                CryptoError::InvalidPublicKey {
+                    detail: "compressed point"
+                }
+            ),
+            "InvalidPublicKey { detail: \"compressed point\" }"
         );
         assert_eq!(
-            CryptoError::InvalidPublicKey("compressed point").to_string(),
+            CryptoError::InvalidPublicKey {
+                detail: "compressed point"
+            }
+            .to_string(),
             "invalid public key: compressed point"
         );
     }

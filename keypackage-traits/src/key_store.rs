@@ -87,8 +87,9 @@ impl BundleHeader {
     pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), KeyStoreError> {
         out.extend_from_slice(&BUNDLE_FORMAT_WITH_HEADER.to_be_bytes());
         for field in [self.reference.as_slice(), self.init_key.as_slice()] {
-            write_varint(field.len(), out)
-                .map_err(|e| KeyStoreError::InvalidEntry(format!("bundle header: {e:?}")))?;
+            write_varint(field.len(), out).map_err(|e| KeyStoreError::InvalidEntry {
+                detail: format!("bundle header: {e:?}"),
+            })?;
             out.extend_from_slice(field);
         }
         out.extend_from_slice(&self.not_after.to_be_bytes());
@@ -106,7 +107,9 @@ impl BundleHeader {
     /// header is cut short, has a non-minimal length, or a flag other than
     /// 0 or 1.
     pub fn parse(bytes: &[u8]) -> Result<Option<(Self, &[u8])>, KeyStoreError> {
-        let invalid = |what: &str| KeyStoreError::InvalidEntry(format!("bundle header: {what}"));
+        let invalid = |what: &str| KeyStoreError::InvalidEntry {
+            detail: format!("bundle header: {what}"),
+        };
         match bytes.get(..2) {
             Some(tag) if tag == BUNDLE_FORMAT_WITH_HEADER.to_be_bytes() => {}
             _ => return Ok(None),
@@ -182,9 +185,10 @@ impl StoredKeyPackage {
     /// valid header (format 2).
     pub fn from_bundle(bundle: Secret) -> Result<Self, KeyStoreError> {
         let Some((header, _)) = BundleHeader::parse(bundle.expose())? else {
-            return Err(KeyStoreError::InvalidEntry(
-                "the bundle has no header (format 2): re-encode it with keypackage-core".into(),
-            ));
+            return Err(KeyStoreError::InvalidEntry {
+                detail: "the bundle has no header (format 2): re-encode it with keypackage-core"
+                    .into(),
+            });
         };
         Ok(Self {
             reference: header.reference,
@@ -215,8 +219,9 @@ impl StoredKeyPackage {
         last_resort: bool,
         bundle: Secret,
     ) -> Result<Self, KeyStoreError> {
-        let header = BundleHeader::parse(bundle.expose())
-            .map_err(|e| KeyStoreError::Corrupt(format!("stored bundle: {e}")))?;
+        let header = BundleHeader::parse(bundle.expose()).map_err(|e| KeyStoreError::Corrupt {
+            detail: format!("stored bundle: {e}"),
+        })?;
         if let Some((header, _)) = header {
             let row = BundleHeader {
                 reference,
@@ -225,10 +230,12 @@ impl StoredKeyPackage {
                 last_resort,
             };
             if row != header {
-                return Err(KeyStoreError::Corrupt(format!(
-                    "the row of {:?} does not describe its bundle",
-                    row.reference
-                )));
+                return Err(KeyStoreError::Corrupt {
+                    detail: format!(
+                        "the row of {:?} does not describe its bundle",
+                        row.reference
+                    ),
+                });
             }
             return Self::from_bundle(bundle);
         }
@@ -336,15 +343,24 @@ pub enum KeyStoreError {
     #[error("another stored key package has the same init_key")]
     DuplicateInitKey,
     /// The storage layer failed (environment: disk, permissions, lock).
-    #[error("storage failed: {0}")]
-    Storage(String),
+    #[error("storage failed: {detail}")]
+    Storage {
+        /// What went wrong, for people.
+        detail: String,
+    },
     /// Stored data is not what this version wrote (environment or tampering).
-    #[error("stored data is corrupt: {0}")]
-    Corrupt(String),
+    #[error("stored data is corrupt: {detail}")]
+    Corrupt {
+        /// What went wrong, for people.
+        detail: String,
+    },
     /// The entry cannot be stored as given: its bundle has no valid header
     /// (caller).
-    #[error("invalid key-store entry: {0}")]
-    InvalidEntry(String),
+    #[error("invalid key-store entry: {detail}")]
+    InvalidEntry {
+        /// What went wrong, for people.
+        detail: String,
+    },
 }
 
 /// A store for key-package bundles.
@@ -531,7 +547,7 @@ mod tests {
             assert!(
                 matches!(
                     StoredKeyPackage::from_bundle(Secret::from_slice(bytes)),
-                    Err(KeyStoreError::InvalidEntry(_))
+                    Err(KeyStoreError::InvalidEntry { .. })
                 ),
                 "{bytes:?}"
             );
@@ -561,7 +577,7 @@ mod tests {
             row(1, 9, 50, false),
             row(1, 2, 51, false),
         ] {
-            assert!(matches!(lie, Err(KeyStoreError::Corrupt(_))), "{lie:?}");
+            assert!(matches!(lie, Err(KeyStoreError::Corrupt { .. })), "{lie:?}");
         }
         // A format-1 bundle (no header) is the store's word alone.
         let legacy = StoredKeyPackage::from_store_row(

@@ -29,6 +29,7 @@ pub mod codepoints;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod crypto;
+pub mod fault;
 pub mod key_store;
 pub mod keys;
 pub mod suite;
@@ -38,6 +39,7 @@ pub use codepoints::{
     ProtocolVersion, is_grease_value,
 };
 pub use crypto::{CipherSuiteProvider, CryptoError, HpkeCiphertext, OpenMlsCrypto, Signer};
+pub use fault::Fault;
 pub use key_store::{
     BUNDLE_FORMAT_WITH_HEADER, BundleHeader, KeyStore, KeyStoreError, StoreCounts,
     StoredKeyPackage, StoredSummary,

@@ -10,12 +10,18 @@ use keypackage_core::traits::{CryptoError, SignatureScheme};
 #[non_exhaustive]
 pub enum X509Error {
     /// The PEM text does not decode.
-    #[error("PEM: {0}")]
-    Pem(String),
+    #[error("PEM: {detail}")]
+    Pem {
+        /// What went wrong.
+        detail: String,
+    },
     /// The input holds no item of the kind wanted ("certificate",
     /// "private key", "CRL").
-    #[error("no {0} found")]
-    Missing(&'static str),
+    #[error("no {what} found")]
+    Missing {
+        /// What was looked for.
+        what: &'static str,
+    },
     /// An item does not decode (strict DER).
     #[error("malformed {what}: {detail}")]
     Malformed {
@@ -28,8 +34,11 @@ pub enum X509Error {
     #[error("the private key is encrypted; decrypt it first")]
     EncryptedKey,
     /// A private key of an algorithm MLS does not sign with.
-    #[error("unsupported private key algorithm: {0}")]
-    UnsupportedKey(String),
+    #[error("unsupported private key algorithm: {algorithm}")]
+    UnsupportedKey {
+        /// The algorithm found.
+        algorithm: String,
+    },
     /// The end-entity certificate's key is not of the suite's signature
     /// scheme (RFC 9420 §5.1.2).
     #[error("the certificate's key is {certificate}, the cipher suite signs with {suite:?}")]
@@ -58,4 +67,16 @@ pub enum X509Error {
     /// The backend refused the key or the suite.
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+}
+
+impl X509Error {
+    /// Whose fault the error is: the caller's input, unless the backend
+    /// failed.
+    pub const fn fault(&self) -> keypackage_core::traits::Fault {
+        match self {
+            Self::Crypto(e) => e.fault(),
+            Self::UnsupportedKey { .. } => keypackage_core::traits::Fault::Unsupported,
+            _ => keypackage_core::traits::Fault::Caller,
+        }
+    }
 }

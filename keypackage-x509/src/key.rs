@@ -58,16 +58,24 @@ impl PrivateKey {
         match PrivateKeyDer::from_pem_slice(pem) {
             Ok(PrivateKeyDer::Pkcs8(key)) => Self::from_pkcs8_der(key.secret_pkcs8_der()),
             Ok(PrivateKeyDer::Sec1(key)) => Self::from_sec1_der(key.secret_sec1_der(), None),
-            Ok(PrivateKeyDer::Pkcs1(_)) => Err(X509Error::UnsupportedKey("RSA".to_owned())),
-            Ok(_) => Err(X509Error::UnsupportedKey("unknown PEM key type".to_owned())),
+            Ok(PrivateKeyDer::Pkcs1(_)) => Err(X509Error::UnsupportedKey {
+                algorithm: "RSA".to_owned(),
+            }),
+            Ok(_) => Err(X509Error::UnsupportedKey {
+                algorithm: "unknown PEM key type".to_owned(),
+            }),
             Err(rustls_pki_types::pem::Error::NoItemsFound) => {
                 if contains(pem, b"ENCRYPTED PRIVATE KEY") {
                     Err(X509Error::EncryptedKey)
                 } else {
-                    Err(X509Error::Missing("private key"))
+                    Err(X509Error::Missing {
+                        what: "private key",
+                    })
                 }
             }
-            Err(e) => Err(X509Error::Pem(e.to_string())),
+            Err(e) => Err(X509Error::Pem {
+                detail: e.to_string(),
+            }),
         }
     }
 
@@ -152,7 +160,7 @@ impl PrivateKey {
         } else {
             dotted(algorithm.as_bytes())
         };
-        Err(X509Error::UnsupportedKey(name))
+        Err(X509Error::UnsupportedKey { algorithm: name })
     }
 
     /// A DER SEC1 `ECPrivateKey` (RFC 5915). `curve` is the curve the
@@ -184,10 +192,9 @@ impl PrivateKey {
         } else if curve == oid::SECP521R1 {
             SignatureScheme::EcdsaSecp521r1Sha512
         } else {
-            return Err(X509Error::UnsupportedKey(format!(
-                "EC on curve {}",
-                dotted(curve.as_bytes())
-            )));
+            return Err(X509Error::UnsupportedKey {
+                algorithm: format!("EC on curve {}", dotted(curve.as_bytes())),
+            });
         };
         // RFC 5915 §3: the scalar is ceiling(log2(n)/8) octets; pad a
         // shorter encoding on the left, refuse a longer one.

@@ -15,9 +15,13 @@ pub fn certificates_from_pem(pem: &[u8]) -> Result<Vec<Vec<u8>>, X509Error> {
     let certificates = CertificateDer::pem_slice_iter(pem)
         .map(|c| c.map(|c| c.as_ref().to_vec()))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| X509Error::Pem(e.to_string()))?;
+        .map_err(|e| X509Error::Pem {
+            detail: e.to_string(),
+        })?;
     if certificates.is_empty() {
-        return Err(X509Error::Missing("certificate"));
+        return Err(X509Error::Missing {
+            what: "certificate",
+        });
     }
     Ok(certificates)
 }
@@ -30,7 +34,9 @@ pub fn load_certificates(bytes: &[u8]) -> Result<Vec<Vec<u8>>, X509Error> {
     let certificates = if is_pem(bytes) {
         certificates_from_pem(bytes)?
     } else if bytes.is_empty() {
-        return Err(X509Error::Missing("certificate"));
+        return Err(X509Error::Missing {
+            what: "certificate",
+        });
     } else {
         vec![bytes.to_vec()]
     };
@@ -46,14 +52,16 @@ pub fn load_crls(bytes: &[u8]) -> Result<Vec<Vec<u8>>, X509Error> {
         CertificateRevocationListDer::pem_slice_iter(bytes)
             .map(|c| c.map(|c| c.as_ref().to_vec()))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| X509Error::Pem(e.to_string()))?
+            .map_err(|e| X509Error::Pem {
+                detail: e.to_string(),
+            })?
     } else if bytes.is_empty() {
         Vec::new()
     } else {
         vec![bytes.to_vec()]
     };
     if crls.is_empty() {
-        return Err(X509Error::Missing("CRL"));
+        return Err(X509Error::Missing { what: "CRL" });
     }
     Ok(crls)
 }

@@ -186,10 +186,9 @@ fn end_entity(chain: &[Vec<u8>]) -> Result<CertificateInfo, X509Error> {
         what: "certificate chain",
         detail,
     })?;
-    parsed
-        .into_iter()
-        .next()
-        .ok_or(X509Error::Missing("certificate"))
+    parsed.into_iter().next().ok_or(X509Error::Missing {
+        what: "certificate",
+    })
 }
 
 /// RFC 9420 §5.1.2: the end-entity key is of the suite's scheme.

@@ -167,20 +167,24 @@ fn keys_we_cannot_use_are_refused_with_a_reason() {
     let rsa = b"-----BEGIN RSA PRIVATE KEY-----\nMAA=\n-----END RSA PRIVATE KEY-----\n";
     assert_eq!(
         PrivateKey::from_pem(rsa).unwrap_err(),
-        X509Error::UnsupportedKey("RSA".into())
+        X509Error::UnsupportedKey {
+            algorithm: "RSA".into()
+        }
     );
     // An X25519 PKCS#8 key (RFC 8410 §10.3 layout).
     let mut x25519 = hex::decode("302e020100300506032b656e04220420").unwrap();
     x25519.extend([7u8; 32]);
     let err = PrivateKey::from_der(&x25519).unwrap_err();
     assert!(
-        matches!(&err, X509Error::UnsupportedKey(name) if name.contains("key-agreement")),
+        matches!(&err, X509Error::UnsupportedKey { algorithm: name } if name.contains("key-agreement")),
         "{err:?}"
     );
     // No key at all, or not PEM.
     assert_eq!(
         PrivateKey::from_pem(&fixture("p256", "ee.pem")).unwrap_err(),
-        X509Error::Missing("private key")
+        X509Error::Missing {
+            what: "private key"
+        }
     );
     assert!(matches!(
         PrivateKey::from_der(b"not a key").unwrap_err(),
@@ -218,11 +222,15 @@ fn an_inconsistent_key_file_is_refused() {
 fn certificate_files_we_cannot_read_are_refused() {
     assert_eq!(
         load_certificates(b"").unwrap_err(),
-        X509Error::Missing("certificate")
+        X509Error::Missing {
+            what: "certificate"
+        }
     );
     assert_eq!(
         load_certificates(&fixture("p256", "ee.key.pem")).unwrap_err(),
-        X509Error::Missing("certificate")
+        X509Error::Missing {
+            what: "certificate"
+        }
     );
     assert!(matches!(
         load_certificates(b"garbage").unwrap_err(),
@@ -231,7 +239,7 @@ fn certificate_files_we_cannot_read_are_refused() {
     let broken = b"-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n";
     assert!(matches!(
         load_certificates(broken).unwrap_err(),
-        X509Error::Pem(_)
+        X509Error::Pem { .. }
     ));
 }
 

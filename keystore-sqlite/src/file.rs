@@ -40,7 +40,9 @@ const USER_VERSION_AT: usize = 60;
 const APPLICATION_ID_AT: usize = 68;
 
 fn io_error(context: &'static str) -> impl Fn(std::io::Error) -> KeyStoreError {
-    move |err| KeyStoreError::Storage(format!("{context}: {err}"))
+    move |err| KeyStoreError::Storage {
+        detail: format!("{context}: {err}"),
+    }
 }
 
 /// `O_NOFOLLOW` for `OpenOptionsExt::custom_flags`.
@@ -89,7 +91,9 @@ impl Registry {
     pub(crate) fn lock() -> Result<Self, KeyStoreError> {
         OPEN.lock()
             .map(|guard| Self { guard })
-            .map_err(|_| KeyStoreError::Storage("store registry poisoned".into()))
+            .map_err(|_| KeyStoreError::Storage {
+                detail: "store registry poisoned".into(),
+            })
     }
 
     /// Whether a store of this process has the file open.
@@ -151,7 +155,9 @@ fn classify(file: &File, len: u64) -> Result<Kind, KeyStoreError> {
         return Ok(Kind::Empty);
     }
     let mut header = [0u8; HEADER_LEN];
-    let not_sqlite = || KeyStoreError::Corrupt("not a SQLite database".into());
+    let not_sqlite = || KeyStoreError::Corrupt {
+        detail: "not a SQLite database".into(),
+    };
     file.read_exact_at(&mut header, 0).map_err(|err| {
         if err.kind() == ErrorKind::UnexpectedEof {
             not_sqlite()
@@ -174,14 +180,16 @@ fn classify(file: &File, len: u64) -> Result<Kind, KeyStoreError> {
         return Ok(Kind::Unclaimed);
     }
     if application_id != APPLICATION_ID.cast_unsigned() {
-        return Err(KeyStoreError::Corrupt(format!(
-            "not a key-package store (application_id {application_id:#x})"
-        )));
+        return Err(KeyStoreError::Corrupt {
+            detail: format!("not a key-package store (application_id {application_id:#x})"),
+        });
     }
     if user_version > SCHEMA_VERSION {
-        return Err(KeyStoreError::Corrupt(format!(
-            "schema version {user_version} is newer than this build's {SCHEMA_VERSION}"
-        )));
+        return Err(KeyStoreError::Corrupt {
+            detail: format!(
+                "schema version {user_version} is newer than this build's {SCHEMA_VERSION}"
+            ),
+        });
     }
     Ok(Kind::Ours)
 }
@@ -197,9 +205,11 @@ fn check_unclaimed(path: &Path) -> Result<(), KeyStoreError> {
         .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
         .map_err(sql_error("probe schema"))?;
     if objects != 0 {
-        return Err(KeyStoreError::Corrupt(format!(
-            "not a key-package store (no application_id, {objects} schema objects)"
-        )));
+        return Err(KeyStoreError::Corrupt {
+            detail: format!(
+                "not a key-package store (no application_id, {objects} schema objects)"
+            ),
+        });
     }
     Ok(())
 }
@@ -217,9 +227,9 @@ pub(crate) fn prepare(path: &Path, registry: &Registry) -> Result<Option<FileId>
     match fs::symlink_metadata(path) {
         Ok(metadata) if registry.is_open(id_of(&metadata)) => return Ok(None),
         Ok(metadata) if metadata.file_type().is_symlink() => {
-            return Err(KeyStoreError::Storage(
-                "the database path is a symbolic link".into(),
-            ));
+            return Err(KeyStoreError::Storage {
+                detail: "the database path is a symbolic link".into(),
+            });
         }
         Ok(_) => {}
         Err(err) if err.kind() == ErrorKind::NotFound => {}
@@ -236,22 +246,24 @@ pub(crate) fn prepare(path: &Path, registry: &Registry) -> Result<Option<FileId>
         .map_err(|err| {
             // ELOOP: a symbolic link appeared since the check above.
             if err.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
-                KeyStoreError::Storage("the database path is a symbolic link".into())
+                KeyStoreError::Storage {
+                    detail: "the database path is a symbolic link".into(),
+                }
             } else {
                 io_error("open database file")(err)
             }
         })?;
     let metadata = file.metadata().map_err(io_error("stat database file"))?;
     if !metadata.is_file() {
-        return Err(KeyStoreError::Storage(
-            "the database path is not a regular file".into(),
-        ));
+        return Err(KeyStoreError::Storage {
+            detail: "the database path is not a regular file".into(),
+        });
     }
     let (owner, me) = (metadata.uid(), effective_uid());
     if owner != me {
-        return Err(KeyStoreError::Storage(format!(
-            "the database file belongs to uid {owner}, not to this user ({me})"
-        )));
+        return Err(KeyStoreError::Storage {
+            detail: format!("the database file belongs to uid {owner}, not to this user ({me})"),
+        });
     }
     if classify(&file, metadata.len())? == Kind::Unclaimed {
         check_unclaimed(path)?;

@@ -68,16 +68,19 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<u32, KeyStoreError> {
         .map_err(sql_error("read schema"))?;
 
     if application_id != APPLICATION_ID && (application_id != 0 || tables != 0) {
-        return Err(KeyStoreError::Corrupt(format!(
-            "not a key-package store (application_id {application_id:#x}, {tables} schema objects)"
-        )));
+        return Err(KeyStoreError::Corrupt {
+            detail: format!(
+                "not a key-package store (application_id {application_id:#x}, {tables} schema objects)"
+            ),
+        });
     }
-    let current = usize::try_from(version)
-        .map_err(|_| KeyStoreError::Corrupt(format!("negative schema version {version}")))?;
+    let current = usize::try_from(version).map_err(|_| KeyStoreError::Corrupt {
+        detail: format!("negative schema version {version}"),
+    })?;
     if current > MIGRATIONS.len() {
-        return Err(KeyStoreError::Corrupt(format!(
-            "schema version {current} is newer than this build's {SCHEMA_VERSION}"
-        )));
+        return Err(KeyStoreError::Corrupt {
+            detail: format!("schema version {current} is newer than this build's {SCHEMA_VERSION}"),
+        });
     }
     for migration in MIGRATIONS.iter().skip(current) {
         tx.execute_batch(migration)

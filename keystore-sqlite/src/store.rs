@@ -85,9 +85,13 @@ pub(crate) fn sql_error(context: &'static str) -> impl Fn(rusqlite::Error) -> Ke
                 | rusqlite::Error::IntegralValueOutOfRange(..)
         );
         if corrupt {
-            KeyStoreError::Corrupt(format!("{context}: {err}"))
+            KeyStoreError::Corrupt {
+                detail: format!("{context}: {err}"),
+            }
         } else {
-            KeyStoreError::Storage(format!("{context}: {err}"))
+            KeyStoreError::Storage {
+                detail: format!("{context}: {err}"),
+            }
         }
     }
 }
@@ -138,12 +142,16 @@ fn flag(value: i64) -> Result<bool, KeyStoreError> {
     match value {
         0 => Ok(false),
         1 => Ok(true),
-        other => Err(KeyStoreError::Corrupt(format!("last_resort is {other}"))),
+        other => Err(KeyStoreError::Corrupt {
+            detail: format!("last_resort is {other}"),
+        }),
     }
 }
 
 fn count_from_sql(value: i64) -> Result<usize, KeyStoreError> {
-    usize::try_from(value).map_err(|_| KeyStoreError::Corrupt(format!("count is {value}")))
+    usize::try_from(value).map_err(|_| KeyStoreError::Corrupt {
+        detail: format!("count is {value}"),
+    })
 }
 
 /// Reads one row by reference inside a transaction.
@@ -191,9 +199,9 @@ impl SqliteKeyStore {
         let mut conn = Connection::open_with_flags(&path, flags).map_err(sql_error("open"))?;
         let id = file::id_at(&path)?;
         if checked.is_some_and(|checked| checked != id) {
-            return Err(KeyStoreError::Storage(
-                "the database file was replaced while it was being opened".into(),
-            ));
+            return Err(KeyStoreError::Storage {
+                detail: "the database file was replaced while it was being opened".into(),
+            });
         }
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(sql_error("set busy timeout"))?;
@@ -207,10 +215,12 @@ impl SqliteKeyStore {
             .pragma_update_and_check(None, "journal_mode", "TRUNCATE", |row| row.get(0))
             .map_err(sql_error("set journal_mode"))?;
         if !mode.eq_ignore_ascii_case("truncate") {
-            return Err(KeyStoreError::Storage(format!(
-                "journal_mode TRUNCATE refused (still {mode}: another connection has the \
+            return Err(KeyStoreError::Storage {
+                detail: format!(
+                    "journal_mode TRUNCATE refused (still {mode}: another connection has the \
                  store open in that mode)"
-            )));
+                ),
+            });
         }
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(sql_error("set synchronous"))?;
@@ -245,8 +255,9 @@ impl SqliteKeyStore {
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .map_err(sql_error("read user_version"))?;
-        u32::try_from(version)
-            .map_err(|_| KeyStoreError::Corrupt(format!("schema version {version}")))
+        u32::try_from(version).map_err(|_| KeyStoreError::Corrupt {
+            detail: format!("schema version {version}"),
+        })
     }
 
     /// Runs SQLite's full `PRAGMA integrity_check`; `Corrupt` with SQLite's
@@ -263,7 +274,9 @@ impl SqliteKeyStore {
         if findings.len() == 1 && findings.first().is_some_and(|f| f == "ok") {
             Ok(())
         } else {
-            Err(KeyStoreError::Corrupt(findings.join("; ")))
+            Err(KeyStoreError::Corrupt {
+                detail: findings.join("; "),
+            })
         }
     }
 
@@ -280,16 +293,16 @@ impl SqliteKeyStore {
             })
             .map_err(sql_error("checkpoint"))?;
         if busy != 0 {
-            return Err(KeyStoreError::Storage(
-                "checkpoint blocked by another connection".into(),
-            ));
+            return Err(KeyStoreError::Storage {
+                detail: "checkpoint blocked by another connection".into(),
+            });
         }
         Ok(())
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Connection>, KeyStoreError> {
-        self.conn.lock().map_err(|_| {
-            KeyStoreError::Storage("connection lock poisoned by a panic in another thread".into())
+        self.conn.lock().map_err(|_| KeyStoreError::Storage {
+            detail: "connection lock poisoned by a panic in another thread".into(),
         })
     }
 
@@ -621,7 +634,9 @@ mod tests {
                 "INSERT INTO key_packages VALUES (x'01', x'02', 0, 0, NULL, x'03')",
                 [],
             )?;
-            Err(KeyStoreError::Storage("injected failure".into()))
+            Err(KeyStoreError::Storage {
+                detail: "injected failure".into(),
+            })
         });
         assert!(result.is_err());
         assert_eq!(store.count(0).unwrap().total, 0);
@@ -639,10 +654,10 @@ mod tests {
             panic!("poison the lock on purpose");
         })
         .join();
-        assert!(matches!(store.count(0), Err(KeyStoreError::Storage(_))));
+        assert!(matches!(store.count(0), Err(KeyStoreError::Storage { .. })));
         assert!(matches!(
             store.take(&KeyPackageRef::new(vec![1])),
-            Err(KeyStoreError::Storage(_))
+            Err(KeyStoreError::Storage { .. })
         ));
     }
 }

@@ -196,13 +196,15 @@ fn a_reader_holding_a_read_transaction_delays_erasure_and_loses_nothing() {
     let target = f.bundles[1].reference();
     let began = Instant::now();
     match store.take(target) {
-        Err(KeyStoreError::Storage(message)) => assert!(message.contains("lock"), "{message}"),
+        Err(KeyStoreError::Storage { detail: message }) => {
+            assert!(message.contains("lock"), "{message}")
+        }
         other => panic!("expected the take to wait and fail, got {other:?}"),
     }
     assert!(began.elapsed() >= Duration::from_millis(300));
     assert!(matches!(
         store.delete_expired(NOW),
-        Err(KeyStoreError::Storage(_))
+        Err(KeyStoreError::Storage { .. })
     ));
     // Nothing changed: the key package is still there to be taken, whole.
     let kept = store.get(target).unwrap().expect("not lost");

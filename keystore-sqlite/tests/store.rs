@@ -133,7 +133,9 @@ fn a_newer_schema_is_refused_and_left_alone() {
     fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
     let before = snapshot(&path);
     match SqliteKeyStore::open(&path) {
-        Err(KeyStoreError::Corrupt(message)) => assert!(message.contains("newer"), "{message}"),
+        Err(KeyStoreError::Corrupt { detail: message }) => {
+            assert!(message.contains("newer"), "{message}")
+        }
         other => panic!("expected a refusal, got {other:?}"),
     }
     // Nothing was changed by the refused open: not a byte, not the mode.
@@ -169,7 +171,10 @@ fn another_applications_database_is_refused_before_it_is_touched() {
         let before = snapshot(&path);
         assert_eq!(before.1, 0o644);
         assert!(
-            matches!(SqliteKeyStore::open(&path), Err(KeyStoreError::Corrupt(_))),
+            matches!(
+                SqliteKeyStore::open(&path),
+                Err(KeyStoreError::Corrupt { .. })
+            ),
             "{path:?}"
         );
         // No chmod, no switch of journal mode, no companion file.
@@ -204,7 +209,7 @@ fn a_symbolic_link_is_refused_and_not_followed() {
     std::os::unix::fs::symlink(&target, &link).unwrap();
     assert!(matches!(
         SqliteKeyStore::open(&link),
-        Err(KeyStoreError::Storage(_))
+        Err(KeyStoreError::Storage { .. })
     ));
     assert_eq!(snapshot(&target), before, "the link's target was touched");
 
@@ -214,7 +219,7 @@ fn a_symbolic_link_is_refused_and_not_followed() {
     std::os::unix::fs::symlink(&nowhere, &dangling).unwrap();
     assert!(matches!(
         SqliteKeyStore::open(&dangling),
-        Err(KeyStoreError::Storage(_))
+        Err(KeyStoreError::Storage { .. })
     ));
     assert!(!nowhere.exists(), "the dangling link was followed");
 }
@@ -232,7 +237,9 @@ fn a_file_owned_by_another_user_is_refused() {
     }
     let before = snapshot(&path);
     match SqliteKeyStore::open(&path) {
-        Err(KeyStoreError::Storage(message)) => assert!(message.contains("uid"), "{message}"),
+        Err(KeyStoreError::Storage { detail: message }) => {
+            assert!(message.contains("uid"), "{message}")
+        }
         other => panic!("expected a refusal, got {other:?}"),
     }
     assert_eq!(snapshot(&path), before);
@@ -246,7 +253,7 @@ fn a_file_that_is_not_a_database_is_corrupt_and_unchanged() {
     fs::write(&path, &garbage).unwrap();
     assert!(matches!(
         SqliteKeyStore::open(&path),
-        Err(KeyStoreError::Corrupt(_))
+        Err(KeyStoreError::Corrupt { .. })
     ));
     assert_eq!(fs::read(&path).unwrap(), garbage);
 }
@@ -256,11 +263,11 @@ fn unusable_paths_are_storage_errors() {
     let dir = common::TempDir::new("paths");
     assert!(matches!(
         SqliteKeyStore::open(dir.path()),
-        Err(KeyStoreError::Storage(_))
+        Err(KeyStoreError::Storage { .. })
     ));
     assert!(matches!(
         SqliteKeyStore::open(dir.file("missing/keys.db")),
-        Err(KeyStoreError::Storage(_))
+        Err(KeyStoreError::Storage { .. })
     ));
 }
 
@@ -288,17 +295,17 @@ fn a_corrupt_row_is_an_error_not_a_panic() {
     .unwrap();
     assert!(matches!(
         store.get(a.reference()),
-        Err(KeyStoreError::Corrupt(_))
+        Err(KeyStoreError::Corrupt { .. })
     ));
     assert!(matches!(
         store.take(a.reference()),
-        Err(KeyStoreError::Corrupt(_))
+        Err(KeyStoreError::Corrupt { .. })
     ));
     assert!(matches!(
         store.get(b.reference()),
-        Err(KeyStoreError::Corrupt(_))
+        Err(KeyStoreError::Corrupt { .. })
     ));
-    assert!(matches!(store.list(), Err(KeyStoreError::Corrupt(_))));
+    assert!(matches!(store.list(), Err(KeyStoreError::Corrupt { .. })));
     // A failed take removed nothing.
     assert_eq!(store.count(0).unwrap().total, 2);
 }
@@ -323,7 +330,7 @@ fn a_row_that_does_not_describe_its_bundle_is_corrupt() {
     for _ in 0..3 {
         assert!(matches!(
             store.take(normal.reference()),
-            Err(KeyStoreError::Corrupt(_))
+            Err(KeyStoreError::Corrupt { .. })
         ));
     }
     raw.execute(
@@ -333,7 +340,7 @@ fn a_row_that_does_not_describe_its_bundle_is_corrupt() {
     .unwrap();
     assert!(matches!(
         store.reserve(normal.reference(), 1),
-        Err(KeyStoreError::Corrupt(_))
+        Err(KeyStoreError::Corrupt { .. })
     ));
     assert_eq!(store.get(other.reference()).unwrap().as_ref(), Some(&other));
 }

@@ -111,9 +111,9 @@ pub(crate) fn check_structure(
 
     // KP-LEAF-SOURCE (§7.3): a key package's leaf has source key_package.
     if !matches!(leaf.leaf_node_source, LeafNodeSource::KeyPackage(_)) {
-        return Err(ValidationError::LeafNodeSource(
-            leaf.leaf_node_source.value(),
-        ));
+        return Err(ValidationError::LeafNodeSource {
+            leaf_node_source: leaf.leaf_node_source.value(),
+        });
     }
 
     // KP-DUP-EXT (§13.4), KP-EXT-PLACEMENT (§17.3), KP-EXT-BODY, one list at
@@ -130,10 +130,10 @@ pub(crate) fn check_structure(
     // (mls-rs counts it among the defaults; docs/DESIGN.md §5.4).
     if ctx.refuse_listed_defaults {
         if let Some(t) = caps.extensions.iter().find(|t| t.is_default() || t.0 == 0) {
-            return Err(ValidationError::ListedDefaultExtension(*t));
+            return Err(ValidationError::ListedDefaultExtension { extension_type: *t });
         }
         if let Some(t) = caps.proposals.iter().find(|t| t.is_default() || t.0 == 0) {
-            return Err(ValidationError::ListedDefaultProposal(*t));
+            return Err(ValidationError::ListedDefaultProposal { proposal_type: *t });
         }
     }
 
@@ -144,7 +144,7 @@ pub(crate) fn check_structure(
     // KP-CRED-CAP (§7.2): the credential's type is among the supported ones.
     let credential_type = leaf.credential.credential_type();
     if !caps.credentials.as_slice().contains(&credential_type) {
-        return Err(ValidationError::UnlistedCredentialType(credential_type));
+        return Err(ValidationError::UnlistedCredentialType { credential_type });
     }
 
     // KP-OWN-CAPS (§7.2: capabilities list the versions and suites the
@@ -152,10 +152,14 @@ pub(crate) fn check_structure(
     // contradicts itself). A policy switch turns it off (docs/DESIGN.md §5.8).
     if ctx.require_own_capabilities {
         if !caps.versions.as_slice().contains(&kp.version) {
-            return Err(ValidationError::UnlistedOwnVersion(kp.version));
+            return Err(ValidationError::UnlistedOwnVersion {
+                version: kp.version,
+            });
         }
         if !caps.cipher_suites.as_slice().contains(&kp.cipher_suite) {
-            return Err(ValidationError::UnlistedOwnCiphersuite(kp.cipher_suite));
+            return Err(ValidationError::UnlistedOwnCiphersuite {
+                cipher_suite: kp.cipher_suite,
+            });
         }
     }
 
@@ -168,7 +172,9 @@ pub(crate) fn check_structure(
         .iter()
         .find(|e| !e.extension_type.is_default() && !listed.contains(&e.extension_type))
     {
-        return Err(ValidationError::UnlistedLeafExtension(e.extension_type));
+        return Err(ValidationError::UnlistedLeafExtension {
+            extension_type: e.extension_type,
+        });
     }
 
     // KP-EXT (§10, §13.4): recognised key package extensions are listed;
@@ -179,7 +185,9 @@ pub(crate) fn check_structure(
         .iter()
         .find(|e| recognised(e.extension_type) && !listed.contains(&e.extension_type))
     {
-        return Err(ValidationError::UnlistedExtension(e.extension_type));
+        return Err(ValidationError::UnlistedExtension {
+            extension_type: e.extension_type,
+        });
     }
 
     // KP-REQUIRED-CAPS (§7.3, §11.1): supported means listed, or a default type.
@@ -189,7 +197,7 @@ pub(crate) fn check_structure(
             .iter()
             .find(|t| !t.is_default() && !listed.contains(t))
         {
-            return Err(ValidationError::MissingRequiredExtension(*t));
+            return Err(ValidationError::MissingRequiredExtension { extension_type: *t });
         }
         let proposals = Members::of(caps.proposals.as_slice());
         if let Some(t) = required
@@ -197,7 +205,7 @@ pub(crate) fn check_structure(
             .iter()
             .find(|t| !t.is_default() && !proposals.contains(t))
         {
-            return Err(ValidationError::MissingRequiredProposal(*t));
+            return Err(ValidationError::MissingRequiredProposal { proposal_type: *t });
         }
         let credentials = Members::of(caps.credentials.as_slice());
         if let Some(t) = required
@@ -205,7 +213,9 @@ pub(crate) fn check_structure(
             .iter()
             .find(|t| !credentials.contains(t))
         {
-            return Err(ValidationError::MissingRequiredCredential(*t));
+            return Err(ValidationError::MissingRequiredCredential {
+                credential_type: *t,
+            });
         }
     }
     Ok(())
@@ -217,9 +227,9 @@ pub(crate) fn check_lifetime(
     ctx: &ValidationContext<'_>,
 ) -> Result<(), ValidationError> {
     let Some(lifetime) = kp.leaf_node.leaf_node_source.lifetime() else {
-        return Err(ValidationError::LeafNodeSource(
-            kp.leaf_node.leaf_node_source.value(),
-        ));
+        return Err(ValidationError::LeafNodeSource {
+            leaf_node_source: kp.leaf_node.leaf_node_source.value(),
+        });
     };
     let (not_before, not_after, now) = (lifetime.not_before, lifetime.not_after, ctx.now);
     let inverted = not_after < not_before;

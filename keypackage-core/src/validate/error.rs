@@ -2,7 +2,7 @@
 //! breaks (docs/DESIGN.md §4).
 
 use keypackage_traits::{
-    Ciphersuite, CredentialType, CryptoError, ExtensionType, ProposalType, ProtocolVersion,
+    Ciphersuite, CredentialType, CryptoError, ExtensionType, Fault, ProposalType, ProtocolVersion,
 };
 
 use crate::error::DecodeError;
@@ -28,8 +28,11 @@ pub enum ValidationError {
         expected: ProtocolVersion,
     },
     /// KP-SUITE: the crypto provider does not support the cipher suite.
-    #[error("KP-SUITE: cipher suite {0:?} is not supported")]
-    UnsupportedCiphersuite(Ciphersuite),
+    #[error("KP-SUITE: cipher suite {cipher_suite:?} is not supported")]
+    UnsupportedCiphersuite {
+        /// The cipher suite.
+        cipher_suite: Ciphersuite,
+    },
     /// KP-GROUP-SUITE: the suite or version differs from the group's.
     #[error("KP-GROUP-SUITE: key package has {found:?}, the group uses {expected:?}")]
     GroupMismatch {
@@ -48,8 +51,11 @@ pub enum ValidationError {
     #[error("KP-SIG-KEY: leaf signature_key is invalid: {0}")]
     SignatureKey(CryptoError),
     /// KP-LEAF-SOURCE: the leaf's source is not `key_package`.
-    #[error("KP-LEAF-SOURCE: leaf_node_source is {0}, not key_package (1)")]
-    LeafNodeSource(u8),
+    #[error("KP-LEAF-SOURCE: leaf_node_source is {leaf_node_source}, not key_package (1)")]
+    LeafNodeSource {
+        /// The `leaf_node_source` value found.
+        leaf_node_source: u8,
+    },
     /// KP-LEAF-SIG: the LeafNode signature does not verify.
     #[error("KP-LEAF-SIG: the LeafNode signature does not verify")]
     LeafSignature,
@@ -78,28 +84,61 @@ pub enum ValidationError {
         max: u64,
     },
     /// KP-LEAF-EXT: a non-default leaf extension is not listed in capabilities.
-    #[error("KP-LEAF-EXT: leaf extension {0:?} is not listed in capabilities.extensions")]
-    UnlistedLeafExtension(ExtensionType),
+    #[error(
+        "KP-LEAF-EXT: leaf extension {extension_type:?} is not listed in capabilities.extensions"
+    )]
+    UnlistedLeafExtension {
+        /// The extension type.
+        extension_type: ExtensionType,
+    },
     /// KP-EXT: a recognised key package extension is not listed in capabilities.
-    #[error("KP-EXT: key package extension {0:?} is not listed in capabilities.extensions")]
-    UnlistedExtension(ExtensionType),
+    #[error(
+        "KP-EXT: key package extension {extension_type:?} is not listed in capabilities.extensions"
+    )]
+    UnlistedExtension {
+        /// The extension type.
+        extension_type: ExtensionType,
+    },
     /// KP-CRED-CAP: the credential type is not listed in capabilities.
-    #[error("KP-CRED-CAP: credential type {0:?} is not listed in capabilities.credentials")]
-    UnlistedCredentialType(CredentialType),
+    #[error(
+        "KP-CRED-CAP: credential type {credential_type:?} is not listed in capabilities.credentials"
+    )]
+    UnlistedCredentialType {
+        /// The credential type.
+        credential_type: CredentialType,
+    },
     /// KP-OWN-CAPS: the key package's version is not in `capabilities.versions`.
-    #[error("KP-OWN-CAPS: the key package's version {0:?} is not listed in capabilities.versions")]
-    UnlistedOwnVersion(ProtocolVersion),
+    #[error(
+        "KP-OWN-CAPS: the key package's version {version:?} is not listed in capabilities.versions"
+    )]
+    UnlistedOwnVersion {
+        /// The protocol version.
+        version: ProtocolVersion,
+    },
     /// KP-OWN-CAPS: the key package's suite is not in `capabilities.cipher_suites`.
     #[error(
-        "KP-OWN-CAPS: the key package's cipher suite {0:?} is not listed in capabilities.cipher_suites"
+        "KP-OWN-CAPS: the key package's cipher suite {cipher_suite:?} is not listed in capabilities.cipher_suites"
     )]
-    UnlistedOwnCiphersuite(Ciphersuite),
+    UnlistedOwnCiphersuite {
+        /// The cipher suite.
+        cipher_suite: Ciphersuite,
+    },
     /// KP-NO-DEFAULTS: capabilities list a default (or the reserved) extension type.
-    #[error("KP-NO-DEFAULTS: capabilities.extensions lists the default or reserved type {0:?}")]
-    ListedDefaultExtension(ExtensionType),
+    #[error(
+        "KP-NO-DEFAULTS: capabilities.extensions lists the default or reserved type {extension_type:?}"
+    )]
+    ListedDefaultExtension {
+        /// The extension type.
+        extension_type: ExtensionType,
+    },
     /// KP-NO-DEFAULTS: capabilities list a default (or the reserved) proposal type.
-    #[error("KP-NO-DEFAULTS: capabilities.proposals lists the default or reserved type {0:?}")]
-    ListedDefaultProposal(ProposalType),
+    #[error(
+        "KP-NO-DEFAULTS: capabilities.proposals lists the default or reserved type {proposal_type:?}"
+    )]
+    ListedDefaultProposal {
+        /// The proposal type.
+        proposal_type: ProposalType,
+    },
     /// KP-EXT-PLACEMENT: a known extension type where the registry forbids it.
     #[error("KP-EXT-PLACEMENT: extension {extension_type:?} is not allowed in {location}")]
     MisplacedExtension {
@@ -128,53 +167,79 @@ pub enum ValidationError {
         reason: String,
     },
     /// KP-REQUIRED-CAPS: a required extension type is not supported.
-    #[error("KP-REQUIRED-CAPS: required extension type {0:?} is not supported")]
-    MissingRequiredExtension(ExtensionType),
+    #[error("KP-REQUIRED-CAPS: required extension type {extension_type:?} is not supported")]
+    MissingRequiredExtension {
+        /// The extension type.
+        extension_type: ExtensionType,
+    },
     /// KP-REQUIRED-CAPS: a required proposal type is not supported.
-    #[error("KP-REQUIRED-CAPS: required proposal type {0:?} is not supported")]
-    MissingRequiredProposal(ProposalType),
+    #[error("KP-REQUIRED-CAPS: required proposal type {proposal_type:?} is not supported")]
+    MissingRequiredProposal {
+        /// The proposal type.
+        proposal_type: ProposalType,
+    },
     /// KP-REQUIRED-CAPS: a required credential type is not supported.
-    #[error("KP-REQUIRED-CAPS: required credential type {0:?} is not supported")]
-    MissingRequiredCredential(CredentialType),
+    #[error("KP-REQUIRED-CAPS: required credential type {credential_type:?} is not supported")]
+    MissingRequiredCredential {
+        /// The credential type.
+        credential_type: CredentialType,
+    },
     /// KP-CREDENTIAL: the credential is structurally impossible, or the
     /// application's validator refused it.
     #[error("KP-CREDENTIAL: credential refused: {0}")]
     Credential(CredentialRejected),
     /// Our own failure (an unexpected backend error): a bug.
-    #[error("internal error while validating: {0}")]
-    Internal(String),
+    #[error("internal error while validating: {detail}")]
+    Internal {
+        /// What went wrong, for people.
+        detail: String,
+    },
 }
 
 impl ValidationError {
+    /// Whose fault the error is: the key package's maker for every rule,
+    /// except KP-SUITE (a suite this provider lacks) and an internal error.
+    pub const fn fault(&self) -> Fault {
+        match self {
+            Self::UnsupportedCiphersuite { .. } => Fault::Unsupported,
+            Self::Internal { .. } => Fault::Bug,
+            _ => Fault::Peer,
+        }
+    }
+
     /// The rule the key package breaks; `None` for an internal error.
     pub fn rule(&self) -> Option<Rule> {
         Some(match self {
             Self::Decode(_) => Rule::Decode,
             Self::Version { .. } => Rule::Version,
-            Self::UnsupportedCiphersuite(_) => Rule::Suite,
+            Self::UnsupportedCiphersuite { .. } => Rule::Suite,
             Self::GroupMismatch { .. } => Rule::GroupSuite,
             Self::InitKey(_) => Rule::InitKey,
             Self::EncryptionKey(_) => Rule::EncryptionKey,
             Self::SignatureKey(_) => Rule::SignatureKey,
-            Self::LeafNodeSource(_) => Rule::LeafSource,
+            Self::LeafNodeSource { .. } => Rule::LeafSource,
             Self::LeafSignature => Rule::LeafSignature,
             Self::Signature => Rule::Signature,
             Self::InitKeyEqualsEncryptionKey => Rule::Distinct,
             Self::Lifetime { .. } => Rule::Lifetime,
             Self::LifetimeTooLong { .. } => Rule::MaxLifetime,
-            Self::UnlistedLeafExtension(_) => Rule::LeafExtensions,
-            Self::UnlistedExtension(_) => Rule::Extensions,
-            Self::UnlistedCredentialType(_) => Rule::CredentialCapability,
-            Self::UnlistedOwnVersion(_) | Self::UnlistedOwnCiphersuite(_) => Rule::OwnCapabilities,
-            Self::ListedDefaultExtension(_) | Self::ListedDefaultProposal(_) => Rule::NoDefaults,
+            Self::UnlistedLeafExtension { .. } => Rule::LeafExtensions,
+            Self::UnlistedExtension { .. } => Rule::Extensions,
+            Self::UnlistedCredentialType { .. } => Rule::CredentialCapability,
+            Self::UnlistedOwnVersion { .. } | Self::UnlistedOwnCiphersuite { .. } => {
+                Rule::OwnCapabilities
+            }
+            Self::ListedDefaultExtension { .. } | Self::ListedDefaultProposal { .. } => {
+                Rule::NoDefaults
+            }
             Self::MisplacedExtension { .. } => Rule::ExtensionPlacement,
             Self::DuplicateExtension { .. } => Rule::DuplicateExtension,
             Self::ExtensionBody { .. } => Rule::ExtensionBody,
-            Self::MissingRequiredExtension(_)
-            | Self::MissingRequiredProposal(_)
-            | Self::MissingRequiredCredential(_) => Rule::RequiredCapabilities,
+            Self::MissingRequiredExtension { .. }
+            | Self::MissingRequiredProposal { .. }
+            | Self::MissingRequiredCredential { .. } => Rule::RequiredCapabilities,
             Self::Credential(_) => Rule::Credential,
-            Self::Internal(_) => return None,
+            Self::Internal { .. } => return None,
         })
     }
 }

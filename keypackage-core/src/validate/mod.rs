@@ -37,7 +37,9 @@ use crate::labeled::{self, KEY_PACKAGE_TBS_LABEL, LEAF_NODE_TBS_LABEL};
 use crate::message::MlsMessageIn;
 
 fn internal(e: impl fmt::Display) -> ValidationError {
-    ValidationError::Internal(e.to_string())
+    ValidationError::Internal {
+        detail: e.to_string(),
+    }
 }
 
 /// A key package's one encoding and what its two signatures cover.
@@ -129,7 +131,7 @@ impl KeyPackageIn {
         // KP-DECODE (§2.1.2, §5.2): a key package longer than any opaque<V>
         // can have no reference; refused before any signature work.
         if encoded.len() > MAX_VARINT_LEN {
-            return Err(DecodeError::TooLong(encoded.len()).into());
+            return Err(DecodeError::TooLong { len: encoded.len() }.into());
         }
         let leaf_tbs = encoded
             .get(spans.leaf_start..spans.leaf_tbs_end)
@@ -191,8 +193,8 @@ impl KeyPackageIn {
         // KP-SUITE: decided before any signature work.
         let suite = match crypto.suite(self.cipher_suite) {
             Ok(suite) => suite,
-            Err(CryptoError::UnsupportedCiphersuite(cs)) => {
-                return Err(ValidationError::UnsupportedCiphersuite(cs));
+            Err(CryptoError::UnsupportedCiphersuite { cipher_suite: cs }) => {
+                return Err(ValidationError::UnsupportedCiphersuite { cipher_suite: cs });
             }
             Err(e) => return Err(internal(e)),
         };

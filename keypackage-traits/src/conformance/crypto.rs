@@ -105,11 +105,11 @@ impl Ctx {
 }
 
 fn is_invalid_public_key(e: &CryptoError) -> bool {
-    matches!(e, CryptoError::InvalidPublicKey(_))
+    matches!(e, CryptoError::InvalidPublicKey { .. })
 }
 
 fn is_invalid_private_key(e: &CryptoError) -> bool {
-    matches!(e, CryptoError::InvalidPrivateKey(_))
+    matches!(e, CryptoError::InvalidPrivateKey { .. })
 }
 
 fn is_invalid_signature(e: &CryptoError) -> bool {
@@ -121,7 +121,7 @@ fn is_decryption_failed(e: &CryptoError) -> bool {
 }
 
 fn is_invalid_length(e: &CryptoError) -> bool {
-    matches!(e, CryptoError::InvalidLength(_))
+    matches!(e, CryptoError::InvalidLength { .. })
 }
 
 fn is_zero_shared_secret(e: &CryptoError) -> bool {
@@ -196,7 +196,9 @@ fn supported_ciphersuites_are_truthful<C: OpenMlsCrypto>(crypto: &C) {
             Err(e) => {
                 ctx.check(!listed, "suite() fails for a listed suite");
                 ctx.check(
-                    e == CryptoError::UnsupportedCiphersuite(suite),
+                    e == CryptoError::UnsupportedCiphersuite {
+                        cipher_suite: suite,
+                    },
                     "an unsupported suite is not UnsupportedCiphersuite",
                 );
             }
