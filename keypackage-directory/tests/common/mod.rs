@@ -111,3 +111,138 @@ macro_rules! conformance_tests {
         )*
     };
 }
+
+/// Marks the lines a child process reports on, among the test harness's.
+pub const MARK: &str = "@@ ";
+
+/// Starts this test binary again as a child running the ignored test
+/// `entry`, with `env`; its stdout is piped.
+pub fn spawn_child(entry: &str, env: &[(&str, String)]) -> std::process::Child {
+    let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+    command
+        .args([
+            "--exact",
+            entry,
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.spawn().unwrap()
+}
+
+/// Writes one report line (after the harness's own text on the same line,
+/// hence the leading newline) and flushes it at once.
+pub fn report(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "\n{MARK}{line}");
+    let _ = out.flush();
+}
+
+/// The report lines in a child's output.
+pub fn reports(output: &str) -> Vec<String> {
+    output
+        .lines()
+        .filter_map(|line| line.strip_prefix(MARK).map(str::to_owned))
+        .collect()
+}
+
+/// Opens a store by URL (`sqlite:PATH` or `postgres://…`), in a child.
+pub async fn open(url: &str) -> Arc<dyn Store> {
+    keypackage_directory::open_store(url).await.unwrap()
+}
+
+/// The references of `owner`'s key packages in the database: (handed out,
+/// still available), read directly, without the crate.
+pub async fn database_state(
+    url: &str,
+    owner: &str,
+) -> (
+    std::collections::HashSet<Vec<u8>>,
+    std::collections::HashSet<Vec<u8>>,
+) {
+    let mut claimed = std::collections::HashSet::new();
+    let mut available = std::collections::HashSet::new();
+    if let Some(path) = url.strip_prefix("sqlite:") {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT ref, claimed_at IS NOT NULL FROM kpd_key_packages WHERE owner = ?1")
+            .unwrap();
+        let rows = stmt
+            .query_map([owner], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, bool>(1)?))
+            })
+            .unwrap();
+        for row in rows {
+            let (reference, spent) = row.unwrap();
+            if spent {
+                claimed.insert(reference);
+            } else {
+                available.insert(reference);
+            }
+        }
+    } else {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        for row in client
+            .query(
+                "SELECT ref, claimed_at IS NOT NULL FROM kpd_key_packages WHERE owner = $1",
+                &[&owner],
+            )
+            .await
+            .unwrap()
+        {
+            let reference: Vec<u8> = row.get(0);
+            if row.get::<_, bool>(1) {
+                claimed.insert(reference);
+            } else {
+                available.insert(reference);
+            }
+        }
+    }
+    (claimed, available)
+}
+
+/// Key packages for many owners at once, made on every core: `per_owner`
+/// normal ones and, if `last_resort`, one last resort each.
+pub fn make_key_packages(
+    fx: &keypackage_directory::conformance::Fixture,
+    owners: &[String],
+    per_owner: usize,
+    last_resort: bool,
+) -> Vec<(String, Vec<Vec<u8>>)> {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let chunks: Vec<&[String]> = owners
+        .chunks(owners.len().div_ceil(threads).max(1))
+        .collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|owner| {
+                            let mut kps = fx.key_packages(owner, per_owner);
+                            if last_resort {
+                                kps.push(fx.last_resort(owner));
+                            }
+                            (owner.clone(), kps)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    })
+}
