@@ -204,7 +204,7 @@ pub struct Directory {
     clock: Arc<dyn Clock>,
     limits: Limits,
     rate_limit: Option<RateLimit>,
-    batch: BatchOptions,
+    batch: Option<BatchOptions>,
 }
 
 impl fmt::Debug for Directory {
@@ -280,9 +280,15 @@ fn validate_chunk<P: PublishPolicy>(
     owner: &str,
     chunk: Vec<(usize, Vec<u8>)>,
     now: u64,
-    batch: BatchOptions,
+    batch: Option<BatchOptions>,
 ) -> Vec<(usize, Result<NewKeyPackage, Refusal>)> {
     let ctx = policy.context(now);
+    // By default, every core with an even share: uploads are often small
+    // (a client's 100), and 64 + 36 would leave a core idle part of the time.
+    let batch = batch.unwrap_or_else(|| {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        BatchOptions::new().chunk_size(chunk.len().div_ceil(cores).clamp(8, 64))
+    });
     let mut done = Vec::with_capacity(chunk.len());
     let mut decoded = Vec::with_capacity(chunk.len());
     let mut pending = Vec::with_capacity(chunk.len());
@@ -337,7 +343,7 @@ impl Directory {
             clock,
             limits: Limits::default(),
             rate_limit: None,
-            batch: BatchOptions::default(),
+            batch: None,
         }
     }
 
@@ -354,10 +360,10 @@ impl Directory {
         self
     }
 
-    /// Sets how publish validation is spread over threads (default: every
-    /// core).
+    /// Sets how publish validation is spread over threads. By default every
+    /// core, with the items split evenly between them.
     pub fn with_batch_options(mut self, batch: BatchOptions) -> Self {
-        self.batch = batch;
+        self.batch = Some(batch);
         self
     }
 
