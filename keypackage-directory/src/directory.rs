@@ -519,6 +519,12 @@ impl Directory {
     /// each owner, in order: the rate limit is counted; an unexpired normal
     /// key package is handed out and removed, or else the unexpired
     /// last-resort one is handed out and kept, or else nothing.
+    ///
+    /// Dropping the returned future does not undo a claim already on its
+    /// way to the database: the key packages it took are then lost, never
+    /// handed out twice (at most once, as after a crash). Wrap the call in a
+    /// timeout if the database may hang; the claim itself never waits on a
+    /// row another claimer holds, except for the last free ones.
     pub async fn claim_many(
         &self,
         owners: &[&str],
