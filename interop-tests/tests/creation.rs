@@ -11,7 +11,8 @@
 use interop_tests::{fresh_signer, now};
 use keypackage_core::traits::codec::{VarBytes, VarVec};
 use keypackage_core::traits::{
-    Ciphersuite, CredentialType, ExtensionType, OpenMlsCrypto, ProposalType, ProtocolVersion,
+    BundleHeader, Ciphersuite, CredentialType, ExtensionType, OpenMlsCrypto, ProposalType,
+    ProtocolVersion,
 };
 use keypackage_core::{
     AcceptAnyCredential, BundleError, CreationError, Credential, Extension, KeyPackageBuilder,
@@ -242,7 +243,7 @@ fn bundle_round_trip<C: OpenMlsCrypto>(crypto: &C) {
             .build(crypto, suite, Credential::basic("h"), &signer)
             .unwrap();
         let encoded = bundle.encode().unwrap();
-        assert_eq!(&encoded.expose()[..2], &[0, 1], "format tag 1");
+        assert_eq!(&encoded.expose()[..2], &[0, 2], "format tag 2");
         let back = KeyPackageBundle::decode(encoded.expose(), crypto).unwrap();
         assert_eq!(back, bundle);
         assert_eq!(
@@ -251,8 +252,9 @@ fn bundle_round_trip<C: OpenMlsCrypto>(crypto: &C) {
             "byte-identical re-encoding"
         );
         let stored = bundle.to_stored().unwrap();
-        assert_eq!(&stored.reference, bundle.reference());
-        assert!(stored.last_resort);
+        assert_eq!(stored.reference(), bundle.reference());
+        assert_eq!(stored.init_key(), bundle.key_package().init_key());
+        assert!(stored.last_resort());
 
         // Corruption is detected: a flipped private-key byte, a flipped signature byte, a new format.
         let mut bytes = encoded.expose().to_vec();
@@ -269,8 +271,10 @@ fn bundle_round_trip<C: OpenMlsCrypto>(crypto: &C) {
             Err(BundleError::UnknownFormat(_))
         ));
         let kp_len = bundle.key_package().encode().unwrap().len();
+        let (_, body) = BundleHeader::parse(encoded.expose()).unwrap().unwrap();
+        let header_len = encoded.len() - body.len();
         let mut bytes = encoded.expose().to_vec();
-        bytes[2 + kp_len - 1] ^= 1;
+        bytes[header_len + kp_len - 1] ^= 1;
         assert!(matches!(
             KeyPackageBundle::decode(&bytes, crypto),
             Err(BundleError::Invalid(_))

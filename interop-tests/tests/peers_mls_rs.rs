@@ -177,6 +177,54 @@ fn our_key_packages_pass_mls_rs_validate_and_join_its_groups() {
     table.print("ours → mls-rs 0.57");
 }
 
+/// Ours → mls-rs with an `x509` credential: mls-rs decodes it, and its
+/// `BasicIdentityProvider` (the identity provider of the pure-Rust build;
+/// mls-rs's X.509 provider, mls-rs-identity-x509, needs a certificate
+/// reader and validator that mls-rs ships only for OpenSSL) refuses any
+/// credential that is not `basic`, in `validate_key_package` and in
+/// `add_member`. Asserted, so that a change in mls-rs is noticed.
+fn x509_to_mls_rs<C: OpenMlsCrypto>(crypto: &C, table: &mut Table)
+where
+    C::Suite: 'static,
+{
+    for suite in SUITES {
+        let (bundle, _) = common::ours_x509(crypto, suite);
+        let bytes = message(bundle.key_package());
+        let ours = common::our_x509_verdict(crypto, suite, &bytes);
+        assert!(ours.is_ok(), "{suite:?}: {ours:?}");
+        let verdict = mls_rs_verdict(&bytes);
+        let Err(Refusal::Validate(e)) = &verdict else {
+            panic!("{PEER} did not refuse our {suite:?} x509 key package: {verdict:?}");
+        };
+        let e = format!("{e:?}");
+        assert!(e.starts_with("IdentityProviderError"), "{e}");
+        let add = mls_rs_add(suite, &bytes).expect_err("mls-rs added an x509 member");
+        let add = format!("{add:?}");
+        assert!(add.starts_with("IdentityProviderError"), "{add}");
+        table.row(vec![
+            suite_name(suite),
+            crypto.name().to_string(),
+            describe_ours(&ours),
+            describe(&verdict),
+            format!("refuse (`{add}`)"),
+        ]);
+    }
+}
+
+#[test]
+fn mls_rs_with_its_basic_identity_provider_refuses_x509_credentials() {
+    let mut table = Table::new(&[
+        "suite",
+        "our backend",
+        "ours (`X509CredentialValidator`)",
+        "mls-rs `validate_key_package`",
+        "mls-rs `add_member`",
+    ]);
+    x509_to_mls_rs(&RustCrypto::new(), &mut table);
+    x509_to_mls_rs(&RingCrypto::new(), &mut table);
+    table.print("ours (x509) → mls-rs 0.57 (BasicIdentityProvider)");
+}
+
 /// The key packages mls-rs makes.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Theirs {

@@ -117,7 +117,38 @@ fn om_add(
     suite: Ciphersuite,
     key_package: om::KeyPackage,
 ) -> Result<Vec<u8>, String> {
-    let (mut group, signer) = om_group(provider, suite);
+    om_add_to(provider, om_group(provider, suite), key_package)
+}
+
+/// An OpenMLS group of one whose member (basic credential) lists both
+/// basic and x509 credentials in its capabilities: RFC 9420 §7.3 has every
+/// member support the new leaf's credential type, and OpenMLS's default
+/// capabilities list basic only.
+fn om_group_accepting_x509(
+    provider: &OpenMlsRustCrypto,
+    suite: Ciphersuite,
+) -> (om::MlsGroup, SignatureKeyPair) {
+    let (credential, signer) = om_identity(suite, "alice");
+    let group = om::MlsGroup::builder()
+        .ciphersuite(om_suite(suite))
+        .use_ratchet_tree_extension(true)
+        .with_capabilities(
+            om::Capabilities::builder()
+                .credentials(vec![om::CredentialType::Basic, om::CredentialType::X509])
+                .build(),
+        )
+        .build(provider, &signer, credential)
+        .unwrap();
+    (group, signer)
+}
+
+/// Adds `key_package` to `group` and commits; returns the Welcome message
+/// bytes, or OpenMLS's error.
+fn om_add_to(
+    provider: &OpenMlsRustCrypto,
+    (mut group, signer): (om::MlsGroup, SignatureKeyPair),
+    key_package: om::KeyPackage,
+) -> Result<Vec<u8>, String> {
     let (_commit, welcome, _group_info) = group
         .add_members(provider, &signer, &[key_package])
         .map_err(|e| format!("{e:?}"))?;
@@ -455,6 +486,82 @@ fn malformed_under<C: OpenMlsCrypto>(
     }
 }
 
+/// Ours → OpenMLS with an `x509` credential, under one backend: OpenMLS
+/// validates the key package and adds it to a group, and it does so just
+/// the same when the end entity's certificate signature is broken, which
+/// our X.509 validator refuses: OpenMLS checks the key package's
+/// signatures, not the credential (RFC 9420 §5.3.1 leaves that to the
+/// application).
+fn x509_to_openmls<C: OpenMlsCrypto>(crypto: &C, table: &mut Table)
+where
+    C::Suite: 'static,
+{
+    let provider = OpenMlsRustCrypto::default();
+    for suite in SUITES {
+        let (good, broken) = common::ours_x509(crypto, suite);
+        for (name, bundle) in [
+            ("x509, valid chain", &good),
+            ("x509, broken certificate signature", &broken),
+        ] {
+            let bytes = message(bundle.key_package());
+            let ours = common::our_x509_verdict(crypto, suite, &bytes);
+            match (&ours, name) {
+                (Ok(_), "x509, valid chain") => {}
+                (Err(ValidationError::Credential(r)), "x509, broken certificate signature")
+                    if r.kind == keypackage_core::CredentialRejection::BadSignature => {}
+                (other, _) => panic!("{suite:?} {name}: our verdict {other:?}"),
+            }
+            let verdict = openmls_verdict(&provider, &bytes);
+            let kp = verdict
+                .as_ref()
+                .unwrap_or_else(|e| panic!("{PEER} refused our {suite:?} {name}: {e:?}"));
+            assert_eq!(
+                kp.leaf_node().credential().credential_type(),
+                om::CredentialType::X509
+            );
+            let reference = kp.hash_ref(provider.crypto()).unwrap();
+            assert_eq!(reference.as_slice(), bundle.reference().as_slice());
+            // A group of basic members that does not list x509: refused
+            // (§7.3), as it should be.
+            let refused = om_add(&provider, suite, kp.clone()).unwrap_err();
+            assert_eq!(
+                refused,
+                "CreateCommitError(ProposalValidationError(LeafNodeValidation(UnsupportedCredentials)))"
+            );
+            let welcome = om_add_to(
+                &provider,
+                om_group_accepting_x509(&provider, suite),
+                kp.clone(),
+            )
+            .unwrap_or_else(|e| panic!("{suite:?} {name}: add_members: {e}"));
+            open_welcome(crypto, bundle, &welcome);
+            table.row(vec![
+                suite_name(suite),
+                crypto.name().to_string(),
+                name.to_string(),
+                describe_ours(&ours),
+                describe(&verdict),
+                "added (by a member listing x509), Welcome opened".to_string(),
+            ]);
+        }
+    }
+}
+
+#[test]
+fn openmls_accepts_and_adds_our_x509_key_packages_without_checking_the_chain() {
+    let mut table = Table::new(&[
+        "suite",
+        "our backend",
+        "our credential",
+        "ours (`X509CredentialValidator`)",
+        "OpenMLS `KeyPackageIn::validate`",
+        "OpenMLS `add_members`",
+    ]);
+    x509_to_openmls(&RustCrypto::new(), &mut table);
+    x509_to_openmls(&RingCrypto::new(), &mut table);
+    table.print("ours (x509) → OpenMLS 0.9.2");
+}
+
 /// The peers are dev-dependencies of interop-tests only: in Cargo.lock,
 /// nothing the library crates depend on (normal, build or dev, any feature:
 /// a superset of `cargo tree -e normal`) reaches openmls or mls-rs, while
@@ -472,6 +579,7 @@ fn peers_stay_out_of_the_library_crates_dependency_trees() {
         "backend-ring",
         "keystore-sqlite",
         "keypackage-cli",
+        "keypackage-x509",
     ] {
         let reached = reachable(&graph, library);
         assert!(reached.len() > 1, "{library} not found in Cargo.lock");

@@ -438,6 +438,17 @@ fn kp_no_defaults<C: OpenMlsCrypto>(crypto: &C) {
                 .0
                 .push(ExtensionType::EXTERNAL_SENDERS)
         });
+        // The reserved value 0x0000, in either list.
+        expect_rule(crypto, suite, Rule::NoDefaults, &ctx(), |kp| {
+            kp.leaf_node
+                .capabilities
+                .extensions
+                .0
+                .push(ExtensionType(0))
+        });
+        expect_rule(crypto, suite, Rule::NoDefaults, &ctx(), |kp| {
+            kp.leaf_node.capabilities.proposals.0.push(ProposalType(0))
+        });
         // The policy switch admits them.
         let (mut kp, signer) = fixture(crypto, suite);
         kp.leaf_node

@@ -19,10 +19,15 @@ use keypackage_directory::{
 };
 
 use crate::backend::{Backend, parse_suite};
+use crate::cli::InputLimit;
 use crate::error::{CliError, EXIT_INVALID};
-use crate::input::{self, Item};
+use crate::input::{self, Item, Reader};
 use crate::output::Output;
 use crate::with_crypto;
+
+/// Items published per call of the directory: well inside its upload limits
+/// (10,000 items, 16 MiB), and the memory `publish` holds at once.
+const PUBLISH_BATCH: usize = 1000;
 
 /// The environment variable that names the default directory database.
 pub const DIRECTORY_ENV: &str = "KP_DIRECTORY";
@@ -60,6 +65,9 @@ pub enum DirectoryCommand {
         /// Crypto backend that validates.
         #[arg(long, short = 'b', value_enum, default_value_t = Backend::Rustcrypto)]
         backend: Backend,
+        /// The input size limit.
+        #[command(flatten)]
+        limit: InputLimit,
     },
     /// Hand out one key package of OWNER in the suite: prints it in hex
     /// (exit 1 if there is none). A normal key package is handed out once;
@@ -138,11 +146,10 @@ fn directory_error(error: &DirectoryError) -> CliError {
 
 /// Runs `kp directory …`.
 pub fn run(args: &DirectoryArgs) -> Result<ExitCode, CliError> {
-    // Parse the input before touching the database.
-    let items = match &args.command {
-        DirectoryCommand::Publish { file, .. } => {
-            let data = input::read_source(file.as_deref())?;
-            Some(input::split(&data)?)
+    // Open the input before touching the database.
+    let reader = match &args.command {
+        DirectoryCommand::Publish { file, limit, .. } => {
+            Some(Reader::open(file.as_deref(), limit.max_input_bytes)?)
         }
         _ => None,
     };
@@ -162,8 +169,10 @@ pub fn run(args: &DirectoryArgs) -> Result<ExitCode, CliError> {
         let directory = Directory::new(store, clock);
         match &args.command {
             DirectoryCommand::Publish { owner, backend, .. } => {
-                let items = items.unwrap_or_default();
-                with_crypto!(*backend, crypto => publish(&directory, crypto, owner, &items).await)
+                let Some(reader) = reader else {
+                    return Err(CliError::internal("publish without an input"));
+                };
+                with_crypto!(*backend, crypto => publish(&directory, crypto, owner, reader).await)
             }
             DirectoryCommand::Claim {
                 owner,
@@ -180,9 +189,71 @@ async fn publish<C: OpenMlsCrypto + 'static>(
     directory: &Directory,
     crypto: C,
     owner: &str,
-    items: &[Item],
+    mut reader: Reader,
 ) -> Result<ExitCode, CliError> {
     let policy = Arc::new(BasicIdentityPolicy::new(crypto));
+    let mut out = Output::new();
+    let mut any_refused = false;
+    // The input is read as a stream and published in batches: memory is
+    // bounded by a batch, and a slow producer sees its verdicts when the
+    // reader would wait. A read error ends the command after the verdicts
+    // of the inputs before it.
+    loop {
+        let mut batch = Vec::new();
+        let mut failure = None;
+        let mut end = false;
+        while batch.len() < PUBLISH_BATCH {
+            if !batch.is_empty() && reader.may_wait() {
+                break;
+            }
+            match reader.next_item() {
+                Ok(Some(item)) => batch.push(item),
+                Ok(None) => {
+                    end = true;
+                    break;
+                }
+                Err(error) => {
+                    failure = Some(error);
+                    break;
+                }
+            }
+        }
+        let closed = publish_batch(
+            directory,
+            &policy,
+            owner,
+            &batch,
+            &mut out,
+            &mut any_refused,
+        )
+        .await?;
+        let _ = out.flush()?;
+        if let Some(error) = failure {
+            return Err(error);
+        }
+        if end || closed {
+            break;
+        }
+    }
+    Ok(if any_refused {
+        ExitCode::from(EXIT_INVALID)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Publishes one batch and prints its lines; `true` when stdout is closed.
+async fn publish_batch<C: OpenMlsCrypto + 'static>(
+    directory: &Directory,
+    policy: &Arc<BasicIdentityPolicy<C>>,
+    owner: &str,
+    items: &[Item],
+    out: &mut Output,
+    any_refused: &mut bool,
+) -> Result<bool, CliError> {
+    if items.is_empty() {
+        return Ok(false);
+    }
     // Items that are neither hex nor base64 are refused here (KP-DECODE);
     // the others go to the directory in one upload.
     let mut uploads = Vec::new();
@@ -197,15 +268,13 @@ async fn publish<C: OpenMlsCrypto + 'static>(
         }
     }
     let report = directory
-        .publish(&policy, owner, uploads)
+        .publish(policy, owner, uploads)
         .await
         .map_err(|e| directory_error(&e))?;
-    let mut out = Output::new();
-    let mut any_refused = false;
     for (item, slot) in items.iter().zip(slots) {
         let line = match slot.map(|i| report.outcomes.get(i)) {
             Err(reason) => {
-                any_refused = true;
+                *any_refused = true;
                 format!("refused KP-DECODE {}: {reason}", item.location())
             }
             Ok(Some(Published::Stored(reference))) => format!("stored {}", hex::encode(reference)),
@@ -213,7 +282,7 @@ async fn publish<C: OpenMlsCrypto + 'static>(
                 format!("already-stored {}", hex::encode(reference))
             }
             Ok(Some(Published::Refused(refusal))) => {
-                any_refused = true;
+                *any_refused = true;
                 let text = refusal.to_string();
                 let reason = input::strip_rule(&text, refusal.id());
                 format!("refused {} {}: {reason}", refusal.id(), item.location())
@@ -221,15 +290,10 @@ async fn publish<C: OpenMlsCrypto + 'static>(
             Ok(None) => return Err(CliError::internal("an upload item has no outcome")),
         };
         if out.line(&line)?.is_err() {
-            break;
+            return Ok(true);
         }
     }
-    let _ = out.flush()?;
-    Ok(if any_refused {
-        ExitCode::from(EXIT_INVALID)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(false)
 }
 
 async fn claim(

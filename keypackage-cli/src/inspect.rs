@@ -184,6 +184,10 @@ pub fn text(item: &Inspected<'_>) -> String {
             for cert in certificates.iter() {
                 let der = cert.cert_data.as_slice();
                 push(3, format!("- {} bytes: {}", der.len(), hex::encode(der)));
+                // What the certificate says (keypackage-x509), one level in.
+                for line in crate::x509::certificate_lines(der) {
+                    push(4, line);
+                }
             }
         }
         Credential::Other { data, .. } => {
@@ -338,6 +342,10 @@ fn credential_json(credential: &Credential) -> Value {
             "certificates": certificates
                 .iter()
                 .map(|c| hex::encode(c.cert_data.as_slice()))
+                .collect::<Vec<_>>(),
+            "certificate_details": certificates
+                .iter()
+                .map(|c| crate::x509::certificate_json(c.cert_data.as_slice()))
                 .collect::<Vec<_>>(),
         }),
         Credential::Other { data, .. } => json!({

@@ -19,11 +19,13 @@ mod generate;
 mod input;
 mod inspect;
 mod output;
+mod prefetch;
 mod progress;
 mod read;
 mod speed;
 mod store;
 mod time;
+mod x509;
 
 use std::process::ExitCode;
 

@@ -56,10 +56,21 @@ fn summarize(samples: &mut [Duration]) -> Summary {
     Summary { median_us, mean_us }
 }
 
+/// The largest `--count`. `kp speed` keeps every encoding and two timings
+/// per key package in memory (about 0.4 KB for suite 1, under 1 KB for any
+/// suite): 100,000 is under 100 MB and a few minutes at most, and far more
+/// samples than a stable median needs.
+pub const MAX_COUNT: usize = 100_000;
+
 /// Runs `kp speed`.
 pub fn run(args: &SpeedArgs) -> Result<ExitCode, CliError> {
     if args.count == 0 {
         return Err(CliError::usage("--count must be at least 1"));
+    }
+    if args.count > MAX_COUNT {
+        return Err(CliError::usage(format!(
+            "--count must be at most {MAX_COUNT} (kp speed keeps every key package in memory)"
+        )));
     }
     with_crypto!(args.backend, crypto => measure(&crypto, args.backend, args))
 }

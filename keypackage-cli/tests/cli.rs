@@ -168,6 +168,31 @@ fn joined(lines: &[String]) -> Vec<u8> {
     text.into_bytes()
 }
 
+/// Runs `kp args` with `stdin`; fails the test if it has not ended within
+/// a minute (the run is killed).
+fn run_bounded(env: &Env, args: &[&str], stdin: Stdio) -> Run {
+    let child = env
+        .command()
+        .args(args)
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(child.wait_with_output());
+    });
+    match receiver.recv_timeout(std::time::Duration::from_secs(60)) {
+        Ok(output) => finish(output.unwrap()),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            panic!("kp {args:?} did not end within a minute");
+        }
+    }
+}
+
 // ---------------------------------------------------------------- generate
 
 #[test]
@@ -1082,6 +1107,32 @@ fn policy_switches_admit_what_they_name() {
         listed.as_bytes(),
     );
     assert_eq!(run.code, 0, "{}", run.stdout);
+    // KP-OWN-CAPS, and its switch.
+    let (mut unlisted, signer) = fixture(&crypto, Ciphersuite(1));
+    unlisted
+        .leaf_node
+        .capabilities
+        .cipher_suites
+        .0
+        .retain(|c| *c != Ciphersuite(1));
+    unlisted.resign(&signer).unwrap();
+    let unlisted = hex::encode(unlisted.encode().unwrap());
+    let run = env.run(&["validate", "--now", &now_arg], unlisted.as_bytes());
+    assert!(
+        run.lines()[0].starts_with("invalid KP-OWN-CAPS "),
+        "{}",
+        run.stdout
+    );
+    let run = env.run(
+        &[
+            "validate",
+            "--now",
+            &now_arg,
+            "--allow-unlisted-own-capabilities",
+        ],
+        unlisted.as_bytes(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
     let run = env.run(&["validate", "--now", &now_arg], forever.as_bytes());
     assert!(run.lines()[0].starts_with("invalid KP-MAX-LIFETIME "));
     let run = env.run(
@@ -1223,6 +1274,15 @@ fn speed_prints_microseconds_and_the_core_count() {
 }
 
 #[test]
+fn speed_count_beyond_the_maximum_is_a_usage_error() {
+    let env = Env::new();
+    for count in ["100001", "1000000000000000000", &usize::MAX.to_string()] {
+        env.run(&["speed", "--count", count], b"")
+            .assert_error("--count must be at most 100000");
+    }
+}
+
+#[test]
 fn damaged_key_store_and_signature_key_are_one_line_errors() {
     let env = Env::new();
     std::fs::create_dir_all(env.path("store")).unwrap();
@@ -1232,15 +1292,196 @@ fn damaged_key_store_and_signature_key_are_one_line_errors() {
     env.run(&["generate"], b"")
         .assert_error(&format!("key store {}", env.keystore().display()));
     std::fs::remove_file(env.keystore()).unwrap();
-    // A signature key file that is not hex, or not a key of its scheme.
+    // A signature key file (private, as kp makes them) that is not hex, is
+    // too large, or is not a key of its scheme.
     let keys = env.path("store/keystore.sqlite.signature-keys");
     std::fs::create_dir_all(&keys).unwrap();
-    std::fs::write(keys.join("ed25519-65766521.key"), b"not hex\n").unwrap();
+    set_mode(&keys, 0o700);
+    let key = keys.join("ed25519-65766521.key");
+    write_private(&key, b"not hex\n");
     env.run(&["generate", "--identity", "eve!"], b"")
         .assert_error("is damaged (not hex");
-    std::fs::write(keys.join("ed25519-65766521.key"), b"0102\n").unwrap();
+    write_private(&key, &[b'0'; 5000]);
+    env.run(&["generate", "--identity", "eve!"], b"")
+        .assert_error("is damaged (larger than 1024 bytes)");
+    write_private(&key, b"0102\n");
     env.run(&["generate", "--identity", "eve!"], b"")
         .assert_error("is not a valid Ed25519 key");
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::symlink_metadata(path)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+/// Writes `path` with mode 0600, as kp writes key files.
+fn write_private(path: &Path, content: &[u8]) {
+    std::fs::write(path, content).unwrap();
+    set_mode(path, 0o600);
+}
+
+// ------------------------------------------------------ signature key files
+
+/// The key file and directory of identity "alice" (Ed25519) in `env`.
+fn alice_key(env: &Env) -> (PathBuf, PathBuf) {
+    let dir = env.path("store/keystore.sqlite.signature-keys");
+    (dir.join("ed25519-616c696365.key"), dir)
+}
+
+fn signature_key_of(env: &Env, line: &str) -> String {
+    let run = env.run(&["inspect", "--json"], format!("{line}\n").as_bytes());
+    let json: Value = serde_json::from_str(run.lines()[0]).unwrap();
+    json["leaf_node"]["signature_key"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn signature_keys_open_to_others_are_refused_until_made_private() {
+    let env = Env::new();
+    let first = env.generate(&["--identity", "alice"]).remove(0);
+    let (key, dir) = alice_key(&env);
+    assert_eq!((mode_of(&dir), mode_of(&key)), (0o700, 0o600));
+    // A directory that already existed, open to others.
+    for mode in [0o755, 0o710, 0o701] {
+        set_mode(&dir, mode);
+        let run = env.run(&["generate", "--identity", "alice"], b"");
+        run.assert_error(&format!(
+            "signature key directory {} has mode {mode:04o}, open to group or others: refused; to fix: chmod 700 {}",
+            dir.display(),
+            dir.display()
+        ));
+        assert_eq!(run.stdout, "");
+    }
+    set_mode(&dir, 0o700);
+    // A key file that already existed, readable by others.
+    for mode in [0o644, 0o640, 0o604, 0o620] {
+        set_mode(&key, mode);
+        env.run(&["generate", "--identity", "alice"], b"")
+            .assert_error(&format!(
+                "signature key {} has mode {mode:04o}, open to group or others: refused; to fix: chmod 600 {}",
+                key.display(),
+                key.display()
+            ));
+    }
+    // The fix the message names works, and the key is the same one.
+    set_mode(&key, 0o600);
+    let again = env.generate(&["--identity", "alice"]).remove(0);
+    assert_eq!(
+        signature_key_of(&env, &first),
+        signature_key_of(&env, &again)
+    );
+    // A directory made by kp where none was, and its missing parents: 0700.
+    let other = env.path("elsewhere/deeper/ks.sqlite");
+    env.generate(&["--identity", "bob", "--keystore", other.to_str().unwrap()]);
+    assert_eq!(
+        mode_of(&env.path("elsewhere/deeper/ks.sqlite.signature-keys")),
+        0o700
+    );
+}
+
+#[test]
+fn signature_keys_behind_links_or_in_special_files_are_refused() {
+    let env = Env::new();
+    env.generate(&["--identity", "alice"]);
+    let (key, dir) = alice_key(&env);
+    // A key file that is a link to a private, valid key elsewhere.
+    let planted = env.path("planted.key");
+    std::fs::copy(&key, &planted).unwrap();
+    set_mode(&planted, 0o600);
+    std::fs::remove_file(&key).unwrap();
+    std::os::unix::fs::symlink(&planted, &key).unwrap();
+    env.run(&["generate", "--identity", "alice"], b"")
+        .assert_error(&format!(
+            "signature key {} is a symbolic link: refused; to fix:",
+            key.display()
+        ));
+    std::fs::remove_file(&key).unwrap();
+    // A FIFO: refused at once, not waited on.
+    assert!(Command::new("mkfifo").arg(&key).status().unwrap().success());
+    run_bounded(&env, &["generate", "--identity", "alice"], Stdio::null()).assert_error(&format!(
+        "signature key {} is a FIFO: refused; to fix: remove it (rm {})",
+        key.display(),
+        key.display()
+    ));
+    std::fs::remove_file(&key).unwrap();
+    // A directory where the key file should be.
+    std::fs::create_dir(&key).unwrap();
+    env.run(&["generate", "--identity", "alice"], b"")
+        .assert_error("is a directory: refused");
+    std::fs::remove_dir(&key).unwrap();
+    // The directory itself a link to a private directory.
+    let real = env.path("real-keys");
+    std::fs::rename(&dir, &real).unwrap();
+    std::os::unix::fs::symlink(&real, &dir).unwrap();
+    env.run(&["generate", "--identity", "alice"], b"")
+        .assert_error(&format!(
+            "signature key directory {} is a symbolic link: refused; to fix:",
+            dir.display()
+        ));
+    std::fs::remove_file(&dir).unwrap();
+    // A regular file where the directory should be.
+    std::fs::write(&dir, b"").unwrap();
+    env.run(&["generate", "--identity", "alice"], b"")
+        .assert_error(&format!(
+            "signature key directory {} is a regular file: refused",
+            dir.display()
+        ));
+}
+
+#[test]
+fn signature_keys_of_another_user_are_refused() {
+    let env = Env::new();
+    env.generate(&["--identity", "alice"]);
+    let (key, dir) = alice_key(&env);
+    // Only root can give a file away; elsewhere this part cannot run.
+    let nobody = "65534";
+    if !Command::new("chown")
+        .args([nobody, key.to_str().unwrap()])
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .success()
+    {
+        eprintln!("cannot chown (not root): skipped");
+        return;
+    }
+    env.run(&["generate", "--identity", "alice"], b"")
+        .assert_error(&format!(
+            "signature key {} is owned by uid 65534, not by you",
+            key.display()
+        ));
+    let me = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&dir).unwrap());
+    assert!(
+        Command::new("chown")
+            .args([&me.to_string(), key.to_str().unwrap()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(
+        Command::new("chown")
+            .args([nobody, dir.to_str().unwrap()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    env.run(&["generate", "--identity", "alice"], b"")
+        .assert_error(&format!(
+            "signature key directory {} is owned by uid 65534, not by you (uid {me}): its keys may not be yours: refused; to fix: chown -R {me} {} if they are, else remove it",
+            dir.display(),
+            dir.display()
+        ));
 }
 
 #[test]
@@ -1267,4 +1508,392 @@ fn top_level_help_version_and_missing_command() {
     assert!(run.stderr.contains("Usage: kp <COMMAND>"));
     env.run(&["frobnicate"], b"")
         .assert_error("unrecognized subcommand 'frobnicate'");
+}
+
+// ------------------------------------------------- streaming and many inputs
+
+/// A `kp` run whose stdin stays open: input is written a piece at a time,
+/// and output lines are awaited with a deadline.
+struct Live {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Live {
+    fn start(env: &Env, args: &[&str]) -> Self {
+        let mut child = env
+            .command()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().unwrap();
+        let (sender, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child,
+            stdin,
+            lines,
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.stdin.as_mut().unwrap().write_all(bytes).unwrap();
+        self.stdin.as_mut().unwrap().flush().unwrap();
+    }
+
+    /// The next `n` output lines; fails if they do not come within a
+    /// minute although the input is still open.
+    fn expect_lines(&self, n: usize) -> Vec<String> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        (0..n)
+            .map(|i| {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                self.lines.recv_timeout(left).unwrap_or_else(|_| {
+                    panic!(
+                        "output line {} of {n} did not come while the input was open",
+                        i + 1
+                    )
+                })
+            })
+            .collect()
+    }
+
+    /// Ends the input (stdin closed); output can still be read.
+    fn close_input(&mut self) {
+        drop(self.stdin.take());
+    }
+
+    /// Closes stdin; the exit status and stderr.
+    fn finish(mut self) -> (i32, String) {
+        drop(self.stdin.take());
+        let output = self.child.wait_with_output().unwrap();
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+}
+
+#[test]
+fn verdicts_are_printed_while_the_input_is_still_open() {
+    let env = Env::new();
+    let lines = env.generate(&["-n", "3"]);
+    let mut live = Live::start(&env, &["validate"]);
+    live.write(format!("{}\n{}\nzz!\n", lines[0], lines[1]).as_bytes());
+    let got = live.expect_lines(3);
+    assert!(
+        got[0].starts_with("ok ") && got[1].starts_with("ok "),
+        "{got:?}"
+    );
+    assert!(got[2].starts_with("invalid KP-DECODE line 3: "), "{got:?}");
+    live.write(format!("{}\n", lines[2]).as_bytes());
+    assert!(live.expect_lines(1)[0].starts_with("ok "));
+    let (code, stderr) = live.finish();
+    assert_eq!((code, stderr.as_str()), (1, ""));
+    // ref and inspect stream too.
+    let mut live = Live::start(&env, &["ref"]);
+    live.write(format!("{}\n", lines[0]).as_bytes());
+    assert_eq!(live.expect_lines(1)[0].len(), 64);
+    assert_eq!(live.finish().0, 0);
+    let mut live = Live::start(&env, &["inspect"]);
+    live.write(format!("{}\n", lines[0]).as_bytes());
+    assert_eq!(live.expect_lines(1)[0], "key_package: line 1");
+    assert_eq!(live.finish().0, 0);
+}
+
+/// Peak resident memory of a running process, in KiB (Linux).
+fn peak_memory_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[test]
+fn memory_is_bounded_by_the_longest_line_not_the_input() {
+    let env = Env::new();
+    let good = env.generate(&[]).remove(0);
+    for command in ["validate", "ref"] {
+        let mut live = Live::start(&env, &[command]);
+        // 64 lines of a million bytes each, then a key package.
+        let comment = format!("# {}\n", "x".repeat(1_000_000));
+        for _ in 0..64 {
+            live.write(comment.as_bytes());
+        }
+        live.write(format!("{good}\n").as_bytes());
+        live.expect_lines(1);
+        if let Some(peak) = peak_memory_kib(live.pid()) {
+            // 64 MB were read; the line buffer holds at most 1 MiB.
+            assert!(peak < 32 * 1024, "{command}: peak {peak} KiB");
+        }
+        assert_eq!(live.finish().0, 0);
+    }
+}
+
+#[test]
+fn an_endless_input_ends_at_the_limit_with_status_2() {
+    let env = Env::new();
+    let message = "the binary input is longer than 1048576 bytes, the limit for one key package; --max-input-bytes raises it";
+    for command in ["validate", "inspect", "ref"] {
+        run_bounded(&env, &[command, "/dev/zero"], Stdio::null()).assert_error(message);
+        let zero = std::fs::File::open("/dev/zero").unwrap();
+        run_bounded(&env, &[command], Stdio::from(zero)).assert_error(message);
+    }
+    // One endless line of text is stopped the same way: `yes 0a0b | tr -d '\n'`.
+    let mut yes = Command::new("yes")
+        .arg("0a0b")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut tr = Command::new("tr")
+        .args(["-d", "\\n"])
+        .stdin(Stdio::from(yes.stdout.take().unwrap()))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let endless = Stdio::from(tr.stdout.take().unwrap());
+    let run = run_bounded(&env, &["validate", "--max-input-bytes", "64K"], endless);
+    for child in [&mut yes, &mut tr] {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    run.assert_error(
+        "line 1 is longer than 65536 bytes, the limit for one key package; --max-input-bytes raises it",
+    );
+}
+
+#[test]
+fn an_input_over_the_limit_stops_the_command_after_the_verdicts_before_it() {
+    let env = Env::new();
+    let lines = env.generate(&["-n", "2"]);
+    let long = "ab".repeat(600);
+    let input = joined(&[lines[0].clone(), long, lines[1].clone()]);
+    let run = env.run(&["validate", "--max-input-bytes", "1000"], &input);
+    run.assert_error(
+        "line 2 is longer than 1000 bytes, the limit for one key package; --max-input-bytes raises it",
+    );
+    assert_eq!(run.lines().len(), 1);
+    assert!(run.lines()[0].starts_with("ok "), "{}", run.stdout);
+    for command in ["inspect", "ref"] {
+        let run = env.run(&[command, "--max-input-bytes", "1K"], &input);
+        run.assert_error("line 2 is longer than 1024 bytes");
+        assert!(!run.stdout.is_empty());
+    }
+    // Within the default limit, the long line is merely not a key package.
+    let run = env.run(&["validate"], &input);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.lines().len(), 3);
+    assert!(run.lines()[1].starts_with("invalid KP-DECODE line 2: "));
+    // A raw binary key package: over a small limit, within the default.
+    let raw = hex::decode(&lines[0]).unwrap();
+    env.run(&["validate", "--max-input-bytes", "100"], &raw)
+        .assert_error("the binary input is longer than 100 bytes");
+    assert_eq!(env.run(&["validate"], &raw).code, 0);
+    // A line of 2 MiB: refused by default, read when the limit is raised.
+    let huge = format!("{}\n", "00".repeat(1 << 20));
+    env.run(&["validate"], huge.as_bytes())
+        .assert_error("line 1 is longer than 1048576 bytes");
+    let run = env.run(&["validate", "--max-input-bytes", "4M"], huge.as_bytes());
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.lines()[0].starts_with("invalid KP-DECODE line 1: "));
+    // The option's values.
+    for bad in ["0", "2G", "12X"] {
+        env.run(&["validate", "--max-input-bytes", bad], b"")
+            .assert_error(&format!(
+                "invalid value '{bad}' for '--max-input-bytes <SIZE>'"
+            ));
+    }
+}
+
+/// The line `kp validate` must print for one input: the library's own
+/// single validation (`validate`, or `validate_message` for an MLSMessage).
+fn library_verdict<C: OpenMlsCrypto>(
+    crypto: &C,
+    ctx: &ValidationContext<'_>,
+    bytes: &[u8],
+    message: bool,
+    line: usize,
+) -> String {
+    let result = if message {
+        KeyPackageIn::validate_message(bytes, crypto, ctx)
+    } else {
+        KeyPackageIn::decode(bytes)
+            .map_err(Into::into)
+            .and_then(|kp| kp.validate(crypto, ctx))
+    };
+    match result {
+        Ok(kp) => format!("ok {}", hex::encode(kp.reference().as_slice())),
+        Err(error) => {
+            let rule = error.rule().unwrap().id();
+            let text = error.to_string();
+            let reason = text
+                .strip_prefix(&format!("{rule}: "))
+                .unwrap_or(&text)
+                .to_owned();
+            format!("invalid {rule} line {line}: {reason}")
+        }
+    }
+}
+
+#[test]
+fn validate_gives_the_library_s_verdicts_in_input_order_on_any_number_of_threads() {
+    let crypto = RustCrypto::new();
+    let suite = Ciphersuite(1);
+    let t = now();
+    let ctx = ValidationContext::new(t, &AcceptAnyCredential);
+    let provider = crypto.suite(suite).unwrap();
+    let pair = provider.signature_generate_key_pair().unwrap();
+    let signer = provider.signer(&pair.private).unwrap();
+    let builder = KeyPackageBuilder::new().last_resort();
+    let mutations = mutations(t);
+    let mut input = Vec::new();
+    let mut expected = Vec::new();
+    for i in 0..700usize {
+        let line = input.len() + 1;
+        let bundle = builder
+            .build(&crypto, suite, Credential::basic("alice"), &signer)
+            .unwrap();
+        let valid = bundle.key_package();
+        let (bytes, message) = match i % 10 {
+            // One field changed, signed again as the mutation says.
+            3 => {
+                let m = &mutations[(i / 10) % mutations.len()];
+                let mut kp = valid.clone().into_untrusted();
+                (m.change)(&mut kp);
+                if m.resign {
+                    kp.resign(&signer).unwrap();
+                } else if m.rule == Rule::LeafSignature {
+                    kp.sign_key_package(&signer).unwrap();
+                }
+                (kp.encode().unwrap(), false)
+            }
+            5 => (encode_key_package_message(valid).unwrap(), true),
+            // A message of version 2.
+            7 => {
+                let mut bytes = encode_key_package_message(valid).unwrap();
+                bytes[1] = 2;
+                (bytes, true)
+            }
+            // A message of version 1 around a key package of version 2.
+            9 if i % 20 == 9 => {
+                let mut kp = valid.clone().into_untrusted();
+                kp.version = ProtocolVersion(2);
+                kp.resign(&signer).unwrap();
+                let mut bytes = vec![0, 1, 0, 5];
+                bytes.extend(kp.encode().unwrap());
+                (bytes, true)
+            }
+            _ => (valid.encode().unwrap(), false),
+        };
+        match i % 50 {
+            11 => {
+                input.push("zz!".to_owned());
+                expected.push(format!(
+                    "invalid KP-DECODE line {line}: column 3: '!' is not a hex or base64 character"
+                ));
+            }
+            12 => input.push("# a comment".to_owned()),
+            13 => input.push(String::new()),
+            _ => {
+                input.push(if i % 4 == 0 {
+                    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &bytes)
+                } else {
+                    hex::encode(&bytes)
+                });
+                expected.push(library_verdict(&crypto, &ctx, &bytes, message, line));
+            }
+        }
+    }
+    let env = Env::new();
+    let now_arg = t.to_string();
+    for threads in [None, Some("1"), Some("3")] {
+        let mut args = vec!["validate", "--now", &now_arg];
+        if let Some(threads) = threads {
+            args.extend(["--threads", threads]);
+        }
+        let run = env.run(&args, &joined(&input));
+        assert_eq!(run.code, 1, "{threads:?}: {}", run.stderr);
+        assert_eq!(run.lines(), expected, "{threads:?}");
+    }
+    assert!(expected.iter().filter(|l| l.starts_with("ok ")).count() > 300);
+    assert!(
+        expected
+            .iter()
+            .any(|l| l.starts_with("invalid KP-VER ") && l.contains("line 10:"))
+    );
+}
+
+/// Threads of a running process (Linux).
+fn thread_count(pid: u32) -> Option<usize> {
+    Some(std::fs::read_dir(format!("/proc/{pid}/task")).ok()?.count())
+}
+
+#[test]
+fn validate_spreads_many_inputs_over_threads() {
+    if thread_count(std::process::id()).is_none() {
+        eprintln!("no /proc: skipped");
+        return;
+    }
+    let crypto = RustCrypto::new();
+    let suite = Ciphersuite(1);
+    let provider = crypto.suite(suite).unwrap();
+    let pair = provider.signature_generate_key_pair().unwrap();
+    let signer = provider.signer(&pair.private).unwrap();
+    let builder = KeyPackageBuilder::new();
+    let count = 3000;
+    let input: Vec<String> = (0..count)
+        .map(|_| {
+            let bundle = builder
+                .build(&crypto, suite, Credential::basic("alice"), &signer)
+                .unwrap();
+            hex::encode(bundle.key_package().encode().unwrap())
+        })
+        .collect();
+    // Every core by default; with one core, two threads asked for.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let args: &[&str] = if cores >= 2 {
+        &["validate"]
+    } else {
+        &["validate", "--threads", "2"]
+    };
+    let env = Env::new();
+    let mut live = Live::start(&env, args);
+    let pid = live.pid();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let done = std::sync::Arc::clone(&done);
+        std::thread::spawn(move || {
+            let mut most = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                most = most.max(thread_count(pid).unwrap_or(0));
+                std::thread::sleep(std::time::Duration::from_micros(500));
+            }
+            most
+        })
+    };
+    live.write(&joined(&input));
+    live.close_input();
+    let verdicts = live.expect_lines(count);
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let most = watcher.join().unwrap();
+    assert!(verdicts.iter().all(|l| l.starts_with("ok ")));
+    assert_eq!(live.finish().0, 0);
+    // The main thread, the reader, and at least two validating workers.
+    assert!(most >= 4, "at most {most} threads seen");
 }

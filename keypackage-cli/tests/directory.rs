@@ -226,3 +226,53 @@ fn default_database_and_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("expected sqlite:PATH or postgres://"));
 }
+
+#[test]
+fn publish_reports_the_inputs_before_an_oversized_line() {
+    let home = TempDir::new().unwrap();
+    let home = home.path();
+    let database = format!("sqlite:{}", home.join("d.sqlite").display());
+    let kps = generate(home, "alice", &["--count", "2"]);
+    let upload = home.join("upload.txt");
+    std::fs::write(
+        &upload,
+        format!("{}\n{}\n{}\n", kps[0], "ab".repeat(4096), kps[1]),
+    )
+    .unwrap();
+    let out = kp(
+        home,
+        &[
+            "directory",
+            "--database",
+            &database,
+            "publish",
+            "--owner",
+            "alice",
+            "--max-input-bytes",
+            "4K",
+            upload.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        format!("stored {}\n", reference(home, &kps[0]))
+    );
+    assert!(
+        text(&out.stderr).contains("--max-input-bytes"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = kp(
+        home,
+        &[
+            "directory",
+            "--database",
+            &database,
+            "count",
+            "--owner",
+            "alice",
+        ],
+    );
+    assert_eq!(text(&out.stdout), "suite 1 available 1 last-resort 0\n");
+}

@@ -96,7 +96,7 @@ pub use validate::{
     CredentialValidator, ExtensionBodyValidator, GroupParameters, RecognisedExtension,
     RequiredCapabilities, ValidationContext, ValidationError,
 };
-pub use welcome::WelcomeError;
+pub use welcome::{FoundBy, JoinError, JoinOptions, Joining, WelcomeError, reserve_for_welcome};
 
 pub use keypackage_traits as traits;
 pub use keypackage_traits::{

@@ -5,22 +5,25 @@
 //! "until the store is dropped".
 //!
 //! ```
-//! use keypackage_core::MemoryKeyStore;
-//! use keypackage_core::traits::{HpkePublicKey, KeyPackageRef, KeyStore, Secret, StoredKeyPackage};
+//! # #[cfg(feature = "rustcrypto")] {
+//! use keypackage_core::rustcrypto::{RustCrypto, RustCryptoSigner};
+//! use keypackage_core::traits::{Ciphersuite, KeyStore, SignatureScheme};
+//! use keypackage_core::{Credential, KeyPackageBuilder, MemoryKeyStore};
 //!
+//! let (crypto, signer) = (RustCrypto::new(), RustCryptoSigner::generate(SignatureScheme::Ed25519)?);
+//! let bundle = KeyPackageBuilder::new().build(
+//!     &crypto,
+//!     Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
+//!     Credential::basic("alice"),
+//!     &signer,
+//! )?;
 //! let store = MemoryKeyStore::new();
-//! let reference = KeyPackageRef::new(vec![1; 32]);
-//! store.store(StoredKeyPackage {
-//!     reference: reference.clone(),
-//!     init_key: HpkePublicKey::new(vec![2; 32]),
-//!     not_after: 1_000,
-//!     last_resort: false,
-//!     bundle: Secret::new(vec![3; 64]),
-//! })?;
+//! store.store(bundle.to_stored()?)?; // every row field comes from the bundle
 //! assert_eq!(store.count(0)?.available(), 1);
-//! assert!(store.take(&reference)?.is_some()); // used once…
-//! assert!(store.take(&reference)?.is_none()); // …and gone
-//! # Ok::<(), keypackage_core::traits::KeyStoreError>(())
+//! assert!(store.take(bundle.reference())?.is_some()); // used once…
+//! assert!(store.take(bundle.reference())?.is_none()); // …and gone
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -81,7 +84,7 @@ impl Inner {
     /// zeroizes) the entry.
     fn remove(&mut self, reference: &KeyPackageRef) -> Option<StoredKeyPackage> {
         let slot = self.entries.remove(reference)?;
-        self.init_keys.remove(&slot.entry.init_key);
+        self.init_keys.remove(slot.entry.init_key());
         Some(slot.entry)
     }
 }
@@ -100,20 +103,48 @@ impl fmt::Debug for MemoryKeyStore {
 impl KeyStore for MemoryKeyStore {
     fn store(&self, entry: StoredKeyPackage) -> Result<(), KeyStoreError> {
         let mut inner = self.write()?;
-        if inner.entries.contains_key(&entry.reference) {
+        if inner.entries.contains_key(entry.reference()) {
             return Err(KeyStoreError::DuplicateReference);
         }
-        if inner.init_keys.contains(&entry.init_key) {
+        if inner.init_keys.contains(entry.init_key()) {
             return Err(KeyStoreError::DuplicateInitKey);
         }
-        inner.init_keys.insert(entry.init_key.clone());
+        inner.init_keys.insert(entry.init_key().clone());
         inner.entries.insert(
-            entry.reference.clone(),
+            entry.reference().clone(),
             Slot {
                 entry,
                 reserved_at: None,
             },
         );
+        Ok(())
+    }
+
+    fn store_many(&self, entries: Vec<StoredKeyPackage>) -> Result<(), KeyStoreError> {
+        let mut inner = self.write()?;
+        // Check the whole batch in order before inserting any of it.
+        let mut references = BTreeSet::new();
+        let mut init_keys = BTreeSet::new();
+        for entry in &entries {
+            if inner.entries.contains_key(entry.reference())
+                || !references.insert(entry.reference())
+            {
+                return Err(KeyStoreError::DuplicateReference);
+            }
+            if inner.init_keys.contains(entry.init_key()) || !init_keys.insert(entry.init_key()) {
+                return Err(KeyStoreError::DuplicateInitKey);
+            }
+        }
+        for entry in entries {
+            inner.init_keys.insert(entry.init_key().clone());
+            inner.entries.insert(
+                entry.reference().clone(),
+                Slot {
+                    entry,
+                    reserved_at: None,
+                },
+            );
+        }
         Ok(())
     }
 
@@ -129,7 +160,7 @@ impl KeyStore for MemoryKeyStore {
         let mut inner = self.write()?;
         match inner.entries.get(reference) {
             None => Ok(None),
-            Some(slot) if slot.entry.last_resort => Ok(Some(slot.entry.clone())),
+            Some(slot) if slot.entry.last_resort() => Ok(Some(slot.entry.clone())),
             Some(slot) if slot.reserved_at.is_some() => Ok(None),
             Some(_) => Ok(inner.remove(reference)),
         }
@@ -143,7 +174,7 @@ impl KeyStore for MemoryKeyStore {
         let mut inner = self.write()?;
         match inner.entries.get_mut(reference) {
             None => Ok(None),
-            Some(slot) if slot.entry.last_resort => Ok(Some(slot.entry.clone())),
+            Some(slot) if slot.entry.last_resort() => Ok(Some(slot.entry.clone())),
             Some(slot) if slot.reserved_at.is_some() => Ok(None),
             Some(slot) => {
                 slot.reserved_at = Some(now);
@@ -157,7 +188,7 @@ impl KeyStore for MemoryKeyStore {
         let reserved = inner
             .entries
             .get(reference)
-            .is_some_and(|slot| slot.reserved_at.is_some() && !slot.entry.last_resort);
+            .is_some_and(|slot| slot.reserved_at.is_some() && !slot.entry.last_resort());
         Ok(reserved && inner.remove(reference).is_some())
     }
 
@@ -192,9 +223,9 @@ impl KeyStore for MemoryKeyStore {
             .entries
             .values()
             .map(|slot| StoredSummary {
-                reference: slot.entry.reference.clone(),
-                not_after: slot.entry.not_after,
-                last_resort: slot.entry.last_resort,
+                reference: slot.entry.reference().clone(),
+                not_after: slot.entry.not_after(),
+                last_resort: slot.entry.last_resort(),
                 reserved_at: slot.reserved_at,
             })
             .collect();
@@ -210,9 +241,13 @@ impl KeyStore for MemoryKeyStore {
             total: inner.entries.len(),
             ..StoreCounts::default()
         };
-        for slot in inner.entries.values().filter(|s| now <= s.entry.not_after) {
+        for slot in inner
+            .entries
+            .values()
+            .filter(|s| now <= s.entry.not_after())
+        {
             counts.unexpired += 1;
-            if slot.entry.last_resort {
+            if slot.entry.last_resort() {
                 counts.last_resort += 1;
             }
             if slot.reserved_at.is_some() {
@@ -227,9 +262,9 @@ impl KeyStore for MemoryKeyStore {
         let Inner { entries, init_keys } = &mut *guard;
         let before = entries.len();
         entries.retain(|_, slot| {
-            let expired = slot.entry.not_after < now && slot.reserved_at.is_none();
+            let expired = slot.entry.not_after() < now && slot.reserved_at.is_none();
             if expired {
-                init_keys.remove(&slot.entry.init_key);
+                init_keys.remove(slot.entry.init_key());
             }
             !expired
         });
@@ -255,7 +290,7 @@ mod tests {
     fn poisoned_lock_is_a_storage_error_not_a_panic() {
         let store = Arc::new(MemoryKeyStore::new());
         let entry = EntryGen::new(1).entry(10, false);
-        let reference = entry.reference.clone();
+        let reference = entry.reference().clone();
         let poisoner = Arc::clone(&store);
         let joined = thread::spawn(move || {
             let _guard = poisoner.inner.write();
@@ -281,7 +316,7 @@ mod tests {
         let store = MemoryKeyStore::new();
         let entry = EntryGen::new(2).entry_with_bundle(10, false, 16);
         let bundle_hex: String = entry
-            .bundle
+            .bundle()
             .expose()
             .iter()
             .map(|b| format!("{b:02x}"))
@@ -309,23 +344,32 @@ mod tests {
         TakeRemovesLastResort,
         /// `count` treats `not_after` as exclusive.
         ExclusiveExpiry,
+        /// `store_many` stores entry by entry and keeps what it stored
+        /// before a refusal.
+        PartialBatch,
     }
 
     impl KeyStore for Broken {
         fn store(&self, entry: StoredKeyPackage) -> Result<(), KeyStoreError> {
             if self.fault == Fault::NoInitKeyCheck {
                 let mut inner = self.inner.write()?;
-                if inner.entries.contains_key(&entry.reference) {
+                if inner.entries.contains_key(entry.reference()) {
                     return Err(KeyStoreError::DuplicateReference);
                 }
                 let slot = Slot {
                     entry,
                     reserved_at: None,
                 };
-                inner.entries.insert(slot.entry.reference.clone(), slot);
+                inner.entries.insert(slot.entry.reference().clone(), slot);
                 return Ok(());
             }
             self.inner.store(entry)
+        }
+        fn store_many(&self, entries: Vec<StoredKeyPackage>) -> Result<(), KeyStoreError> {
+            if self.fault == Fault::PartialBatch {
+                return entries.into_iter().try_for_each(|e| self.inner.store(e));
+            }
+            self.inner.store_many(entries)
         }
         fn get(&self, r: &KeyPackageRef) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
             self.inner.get(r)
@@ -402,6 +446,67 @@ mod tests {
     #[should_panic(expected = "last_resort_stays")]
     fn suite_catches_a_take_that_removes_last_resort() {
         suite::check_last_resort_stays(&broken(Fault::TakeRemovesLastResort));
+    }
+
+    #[test]
+    #[should_panic(expected = "store_many_duplicate_in_batch")]
+    fn suite_catches_a_batch_stored_in_part() {
+        suite::check_store_many_duplicate_in_batch(&broken(Fault::PartialBatch));
+    }
+
+    #[test]
+    #[should_panic(expected = "store_many_duplicate_of_stored")]
+    fn suite_catches_a_batch_stored_in_part_before_a_stored_clash() {
+        suite::check_store_many_duplicate_of_stored(&broken(Fault::PartialBatch));
+    }
+
+    /// The trait's default `store_many` (a store that does not override it)
+    /// keeps the same all-or-nothing contract.
+    struct DefaultBatch(MemoryKeyStore);
+
+    impl KeyStore for DefaultBatch {
+        fn store(&self, e: StoredKeyPackage) -> Result<(), KeyStoreError> {
+            self.0.store(e)
+        }
+        fn get(&self, r: &KeyPackageRef) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
+            self.0.get(r)
+        }
+        fn take(&self, r: &KeyPackageRef) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
+            self.0.take(r)
+        }
+        fn reserve(
+            &self,
+            r: &KeyPackageRef,
+            now: u64,
+        ) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
+            self.0.reserve(r, now)
+        }
+        fn confirm(&self, r: &KeyPackageRef) -> Result<bool, KeyStoreError> {
+            self.0.confirm(r)
+        }
+        fn release(&self, r: &KeyPackageRef) -> Result<bool, KeyStoreError> {
+            self.0.release(r)
+        }
+        fn release_stale(&self, before: u64) -> Result<usize, KeyStoreError> {
+            self.0.release_stale(before)
+        }
+        fn delete(&self, r: &KeyPackageRef) -> Result<bool, KeyStoreError> {
+            self.0.delete(r)
+        }
+        fn list(&self) -> Result<Vec<StoredSummary>, KeyStoreError> {
+            self.0.list()
+        }
+        fn count(&self, now: u64) -> Result<StoreCounts, KeyStoreError> {
+            self.0.count(now)
+        }
+        fn delete_expired(&self, now: u64) -> Result<usize, KeyStoreError> {
+            self.0.delete_expired(now)
+        }
+    }
+
+    #[test]
+    fn the_default_store_many_passes_the_conformance_suite() {
+        suite::run(|| DefaultBatch(MemoryKeyStore::new()));
     }
 
     #[test]

@@ -11,9 +11,12 @@
 //! The clock is an input: the pool counts, and sets each new lifetime, from
 //! the `now` it is given.
 
-use keypackage_traits::{Ciphersuite, KeyStore, KeyStoreError, OpenMlsCrypto, Signer, StoreCounts};
+use keypackage_traits::{
+    Ciphersuite, KeyStore, KeyStoreError, OpenMlsCrypto, Signer, StoreCounts, StoredKeyPackage,
+};
 
 use crate::builder::{CreationError, DEFAULT_BACKDATE, DEFAULT_LIFETIME, KeyPackageBuilder};
+use crate::bundle::KeyPackageBundle;
 use crate::credential::Credential;
 use crate::error::EncodeError;
 use crate::key_package::KeyPackage;
@@ -38,7 +41,13 @@ pub struct KeyPackagePool {
     lifetime: u64,
     min_remaining: u64,
     keep_last_resort: bool,
+    batch: usize,
 }
+
+/// How many key packages [`KeyPackagePool::top_up`] stores per
+/// [`KeyStore::store_many`] call (one transaction), unless
+/// [`KeyPackagePool::batch_size`] says otherwise.
+pub const DEFAULT_POOL_BATCH: usize = 256;
 
 /// What one [`KeyPackagePool::top_up`] did.
 #[derive(Clone, Debug)]
@@ -103,6 +112,7 @@ impl KeyPackagePool {
             lifetime: DEFAULT_LIFETIME,
             min_remaining: 0,
             keep_last_resort: false,
+            batch: DEFAULT_POOL_BATCH,
         }
     }
 
@@ -126,14 +136,25 @@ impl KeyPackagePool {
         self
     }
 
+    /// Store at most `n` key packages per [`KeyStore::store_many`] call
+    /// (at least 1; default [`DEFAULT_POOL_BATCH`]). A failed call loses
+    /// only the key packages of its own batch, which were never published.
+    pub fn batch_size(mut self, n: usize) -> Self {
+        self.batch = n.max(1);
+        self
+    }
+
     /// The target number of usable key packages.
     pub fn target(&self) -> usize {
         self.target
     }
 
     /// Creates and stores key packages until `target` usable ones exist at
-    /// `now`, and reports them. Each one is stored (durably, for a durable
-    /// store) before the next is made, so a failure loses none of them.
+    /// `now`, and reports them. They are stored in batches of
+    /// [`batch_size`](Self::batch_size), each with one all-or-nothing
+    /// [`KeyStore::store_many`] (durable when it returns, for a durable
+    /// store); a key package counts as published only once its batch is
+    /// stored, so a failure loses none that were published.
     pub fn top_up<S, C, G>(
         &self,
         store: &S,
@@ -160,17 +181,36 @@ impl KeyPackagePool {
         );
         let normal = self.builder.clone().lifetime(lifetime);
 
+        // Which key packages to make: a last-resort one first, when needed.
+        let mut kinds = Vec::new();
         if self.keep_last_resort && before.last_resort == 0 {
-            match self.publish(store, crypto, signer, &normal.clone().last_resort(), true) {
-                Ok(kp) => published.push(kp),
-                Err(cause) => return Err(fail(published, cause)),
-            }
+            kinds.push(true);
         }
-        for _ in before.available()..self.target {
-            match self.publish(store, crypto, signer, &normal, false) {
-                Ok(kp) => published.push(kp),
-                Err(cause) => return Err(fail(published, cause)),
+        kinds.extend(std::iter::repeat_n(
+            false,
+            self.target.saturating_sub(before.available()),
+        ));
+        let last_resort = normal.clone().last_resort();
+        for chunk in kinds.chunks(self.batch) {
+            let mut bundles = Vec::with_capacity(chunk.len());
+            let mut entries = Vec::with_capacity(chunk.len());
+            for &kind in chunk {
+                let builder = if kind { &last_resort } else { &normal };
+                match self.make(crypto, signer, builder, kind) {
+                    Ok((bundle, entry)) => {
+                        bundles.push(bundle);
+                        entries.push(entry);
+                    }
+                    // Made but not stored: never published, and dropped
+                    // (zeroized) here.
+                    Err(cause) => return Err(fail(published, cause)),
+                }
             }
+            if let Err(err) = store.store_many(entries) {
+                return Err(fail(published, err.into()));
+            }
+            // Committed: now, and only now, they count as published.
+            published.extend(bundles.iter().map(|b| b.key_package().clone()));
         }
         match store.count(horizon) {
             Ok(after) => Ok(PoolReport {
@@ -182,17 +222,16 @@ impl KeyPackagePool {
         }
     }
 
-    /// Builds one key package, checks it is of the kind wanted, stores it.
-    fn publish<S, C, G>(
+    /// Builds one key package, checks it is of the kind wanted, and encodes
+    /// its store entry.
+    fn make<C, G>(
         &self,
-        store: &S,
         crypto: &C,
         signer: &G,
         builder: &KeyPackageBuilder,
         last_resort: bool,
-    ) -> Result<KeyPackage, PoolFailure>
+    ) -> Result<(KeyPackageBundle, StoredKeyPackage), PoolFailure>
     where
-        S: KeyStore + ?Sized,
         C: OpenMlsCrypto,
         G: Signer + ?Sized,
     {
@@ -200,8 +239,8 @@ impl KeyPackagePool {
         if bundle.key_package().is_last_resort() != last_resort {
             return Err(PoolFailure::LastResortBuilder);
         }
-        store.store(bundle.to_stored()?)?;
-        Ok(bundle.key_package().clone())
+        let entry = bundle.to_stored()?;
+        Ok((bundle, entry))
     }
 }
 
@@ -254,8 +293,8 @@ mod tests {
             let lifetime = kp.leaf_node().leaf_node_source.lifetime().copied().unwrap();
             assert_eq!(lifetime, Lifetime::new(NOW - DEFAULT_BACKDATE, NOW + 1_000));
             let stored = store.get(kp.reference()).unwrap().unwrap();
-            assert_eq!(stored.not_after, NOW + 1_000);
-            let bundle = KeyPackageBundle::decode(stored.bundle.expose(), &crypto).unwrap();
+            assert_eq!(stored.not_after(), NOW + 1_000);
+            let bundle = KeyPackageBundle::from_stored(&stored, &crypto).unwrap();
             assert_eq!(bundle.key_package(), kp);
         }
     }
@@ -359,6 +398,12 @@ mod tests {
             }
             self.inner.store(entry)
         }
+        fn store_many(&self, entries: Vec<StoredKeyPackage>) -> Result<(), KeyStoreError> {
+            if self.stores.fetch_add(1, Ordering::SeqCst) >= self.fail_at {
+                return Err(KeyStoreError::Storage("disk full".into()));
+            }
+            self.inner.store_many(entries)
+        }
         fn get(&self, r: &KeyPackageRef) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
             self.inner.get(r)
         }
@@ -401,9 +446,13 @@ mod tests {
         let store = FailingStore {
             inner: MemoryKeyStore::new(),
             stores: AtomicUsize::new(0),
-            fail_at: 2,
+            fail_at: 1,
         };
-        let err = pool(5).top_up(&store, &crypto, &signer, NOW).unwrap_err();
+        // Batches of 2: the first is stored, the second fails whole.
+        let err = pool(5)
+            .batch_size(2)
+            .top_up(&store, &crypto, &signer, NOW)
+            .unwrap_err();
         assert!(matches!(
             err.cause,
             PoolFailure::Store(KeyStoreError::Storage(_))
@@ -414,5 +463,33 @@ mod tests {
         }
         assert_eq!(store.count(NOW).unwrap().total, 2);
         assert!(err.to_string().contains("after 2 published"), "{err}");
+    }
+
+    #[test]
+    fn key_packages_are_stored_in_batches() {
+        let (crypto, signer, _) = setup();
+        let store = FailingStore {
+            inner: MemoryKeyStore::new(),
+            stores: AtomicUsize::new(0),
+            fail_at: usize::MAX,
+        };
+        let report = pool(300)
+            .keep_last_resort(true)
+            .top_up(&store, &crypto, &signer, NOW)
+            .unwrap();
+        assert_eq!(report.published.len(), 301);
+        assert!(report.published[0].is_last_resort());
+        // 301 key packages, batches of 256: two store calls, not 301.
+        assert_eq!(store.stores.load(Ordering::SeqCst), 2);
+        assert_eq!(store.count(NOW).unwrap().total, 301);
+        for kp in &report.published {
+            let entry = store.get(kp.reference()).unwrap().unwrap();
+            assert_eq!(
+                KeyPackageBundle::from_stored(&entry, &crypto)
+                    .unwrap()
+                    .key_package(),
+                kp
+            );
+        }
     }
 }

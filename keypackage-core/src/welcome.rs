@@ -1,11 +1,16 @@
 //! Opening a Welcome with a key package bundle (RFC 9420 §12.4.3.1): find
 //! the entry addressed to the key package, check that the Welcome is for the
 //! key package's suite and protocol version, decrypt the `GroupSecrets` with
-//! the init key, and decode them.
+//! the init key, and decode them; and [`reserve_for_welcome`], which finds
+//! the bundle in a key store, by reference or, for a key package whose
+//! reference was changed on the way, by trial decryption.
 
-use keypackage_traits::{Ciphersuite, CryptoError, OpenMlsCrypto, ProtocolVersion};
+use keypackage_traits::{
+    Ciphersuite, CryptoError, KeyPackageRef, KeyStore, KeyStoreError, OpenMlsCrypto,
+    ProtocolVersion,
+};
 
-use crate::bundle::KeyPackageBundle;
+use crate::bundle::{BundleError, KeyPackageBundle};
 use crate::error::{DecodeError, LabeledError};
 use crate::key_package::KeyPackage;
 use crate::labeled;
@@ -119,4 +124,179 @@ pub(crate) fn open_entry<C: OpenMlsCrypto>(
         LabeledError::Encode(e) => WelcomeError::Internal(e.to_string()),
     })?;
     GroupSecrets::decode(plaintext.expose()).map_err(WelcomeError::GroupSecrets)
+}
+
+/// How far [`reserve_for_welcome`] may search when no entry of the Welcome
+/// names a stored key package.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct JoinOptions {
+    /// The most HPKE decryptions the trial search may make (stored bundles of
+    /// the Welcome's suite × the Welcome's entries). Each costs one `Decap`
+    /// and one AEAD open, about 0.1 ms (docs/DESIGN.md §5.7).
+    pub max_trial_decryptions: usize,
+}
+
+impl Default for JoinOptions {
+    fn default() -> Self {
+        Self {
+            max_trial_decryptions: 256,
+        }
+    }
+}
+
+/// How the bundle of a Welcome was found.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum FoundBy {
+    /// An entry named its `KeyPackageRef`: the normal case.
+    Reference,
+    /// No entry named a stored reference, but the entry addressed to
+    /// `entry_reference` opened with this bundle's init key: the key package
+    /// reached the group under another reference, as a relay can make of an
+    /// ECDSA key package by replacing its signature `(r, s)` with
+    /// `(r, n - s)` (docs/DESIGN.md §5.7).
+    TrialDecryption {
+        /// The reference the Welcome used.
+        entry_reference: KeyPackageRef,
+    },
+}
+
+/// A key package reserved for a Welcome, with its group secrets. The caller
+/// processes the rest of the Welcome, then `confirm`s the reservation in the
+/// store, or `release`s it if the Welcome turns out bad.
+#[derive(Debug)]
+pub struct Joining {
+    /// The bundle (its reference is the one stored).
+    pub bundle: KeyPackageBundle,
+    /// The decrypted `GroupSecrets`.
+    pub group_secrets: GroupSecrets,
+    /// How it was found.
+    pub found_by: FoundBy,
+}
+
+/// Why [`reserve_for_welcome`] found nothing to join with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JoinError {
+    /// The Welcome named our key package but cannot be opened with it.
+    #[error(transparent)]
+    Welcome(#[from] WelcomeError),
+    /// The key store failed (environment).
+    #[error("key store: {0}")]
+    Store(#[from] KeyStoreError),
+    /// A stored bundle does not read back (storage corruption).
+    #[error("stored bundle: {0}")]
+    Bundle(#[from] BundleError),
+    /// No stored key package opens any entry of the Welcome.
+    #[error("no stored key package opens this Welcome ({tried} trial decryptions)")]
+    NotFound {
+        /// Trial decryptions made.
+        tried: usize,
+    },
+    /// The trial search stopped at its limit before trying every bundle.
+    #[error("stopped after {tried} trial decryptions (JoinOptions::max_trial_decryptions)")]
+    TrialLimit {
+        /// Trial decryptions made.
+        tried: usize,
+    },
+}
+
+/// Finds, reserves and opens the stored key package a Welcome is for.
+///
+/// First by reference: each entry whose `new_member` is stored is reserved
+/// ([`KeyStore::reserve`]) and opened ([`KeyPackageBundle::open_welcome`]).
+/// If no entry names a stored key package, each unreserved stored bundle of
+/// the Welcome's suite is tried against each entry, at most
+/// `options.max_trial_decryptions` decryptions in all; AEAD authentication
+/// makes a wrong key fail, so a success identifies the bundle. This recovers
+/// a join whose key package reached the group under another reference (an
+/// ECDSA signature replaced by its twin `(r, n - s)`, which RFC 9420 does not
+/// forbid and the peers accept; docs/DESIGN.md §5.7).
+///
+/// On success the key package is reserved: `confirm` it once the rest of
+/// the Welcome is processed, or `release` it. On an error after a
+/// reservation, the reservation is released before returning.
+pub fn reserve_for_welcome<S, C>(
+    store: &S,
+    crypto: &C,
+    welcome: &Welcome,
+    now: u64,
+    options: JoinOptions,
+) -> Result<Joining, JoinError>
+where
+    S: KeyStore + ?Sized,
+    C: OpenMlsCrypto,
+{
+    for entry in welcome.secrets.iter() {
+        let Some(stored) = store.reserve(&entry.new_member, now)? else {
+            continue;
+        };
+        let opened = KeyPackageBundle::from_stored(&stored, crypto)
+            .map_err(JoinError::from)
+            .and_then(|bundle| {
+                let secrets = bundle.open_welcome(crypto, welcome)?;
+                Ok((bundle, secrets))
+            });
+        return match opened {
+            Ok((bundle, group_secrets)) => Ok(Joining {
+                bundle,
+                group_secrets,
+                found_by: FoundBy::Reference,
+            }),
+            Err(error) => {
+                store.release(&entry.new_member)?;
+                Err(error)
+            }
+        };
+    }
+    trial_decryption(store, crypto, welcome, now, options)
+}
+
+/// The fallback of [`reserve_for_welcome`]: every unreserved stored bundle
+/// of the Welcome's suite against every entry, within the limit.
+fn trial_decryption<S, C>(
+    store: &S,
+    crypto: &C,
+    welcome: &Welcome,
+    now: u64,
+    options: JoinOptions,
+) -> Result<Joining, JoinError>
+where
+    S: KeyStore + ?Sized,
+    C: OpenMlsCrypto,
+{
+    let mut tried = 0;
+    for summary in store.list()? {
+        if summary.reserved_at.is_some() {
+            continue;
+        }
+        let Some(stored) = store.get(&summary.reference)? else {
+            continue;
+        };
+        let bundle = KeyPackageBundle::from_stored(&stored, crypto)?;
+        if bundle.key_package().ciphersuite() != welcome.cipher_suite {
+            continue;
+        }
+        for entry in welcome.secrets.iter() {
+            if tried == options.max_trial_decryptions {
+                return Err(JoinError::TrialLimit { tried });
+            }
+            tried += 1;
+            let Ok(group_secrets) = open_entry(crypto, &bundle, welcome, entry) else {
+                continue;
+            };
+            // Found: reserve it as the reference path would have.
+            if store.reserve(&summary.reference, now)?.is_none() {
+                // Taken meanwhile by another join.
+                continue;
+            }
+            return Ok(Joining {
+                bundle,
+                group_secrets,
+                found_by: FoundBy::TrialDecryption {
+                    entry_reference: entry.new_member.clone(),
+                },
+            });
+        }
+    }
+    Err(JoinError::NotFound { tried })
 }

@@ -40,7 +40,10 @@ pub use codepoints::{
     is_grease_value,
 };
 pub use crypto::{CipherSuiteProvider, CryptoError, HpkeCiphertext, OpenMlsCrypto, Signer};
-pub use key_store::{KeyStore, KeyStoreError, StoreCounts, StoredKeyPackage, StoredSummary};
+pub use key_store::{
+    BUNDLE_FORMAT_WITH_HEADER, BundleHeader, KeyStore, KeyStoreError, StoreCounts,
+    StoredKeyPackage, StoredSummary,
+};
 pub use keys::{
     HpkeKeyPair, HpkePrivateKey, HpkePublicKey, KeyPackageRef, Secret, SignatureKeyPair,
     SignaturePrivateKey, SignaturePublicKey,

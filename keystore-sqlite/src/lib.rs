@@ -8,20 +8,26 @@
 //! fresh machine needs no system library.
 //!
 //! ```
-//! use keypackage_traits::{HpkePublicKey, KeyPackageRef, KeyStore, Secret, StoredKeyPackage};
+//! use keypackage_traits::{BundleHeader, HpkePublicKey, KeyPackageRef, KeyStore, Secret, StoredKeyPackage};
 //! use keystore_sqlite::SqliteKeyStore;
 //!
 //! # let dir = std::env::temp_dir().join(format!("keystore-doc-{}", std::process::id()));
 //! # std::fs::create_dir_all(&dir).unwrap();
 //! let store = SqliteKeyStore::open(dir.join("keys.db"))?;
-//! let reference = KeyPackageRef::new(vec![7; 32]);
-//! store.store(StoredKeyPackage {
-//!     reference: reference.clone(),
+//! // A real entry comes from `KeyPackageBundle::to_stored` (keypackage-core);
+//! // every field of it is read from the bundle's header.
+//! let mut bundle = Vec::new();
+//! BundleHeader {
+//!     reference: KeyPackageRef::new(vec![7; 32]),
 //!     init_key: HpkePublicKey::new(vec![8; 32]),
 //!     not_after: 2_000_000_000,
 //!     last_resort: false,
-//!     bundle: Secret::new(b"encoded KeyPackageBundle".to_vec()),
-//! })?;
+//! }
+//! .encode(&mut bundle)?;
+//! bundle.extend_from_slice(b"key package and private keys");
+//! let entry = StoredKeyPackage::from_bundle(Secret::new(bundle))?;
+//! let reference = entry.reference().clone();
+//! store.store(entry)?;
 //!
 //! // Two-phase join: reserve, process the Welcome, then confirm (or release).
 //! let entry = store.reserve(&reference, 1_700_000_000)?.expect("stored");
@@ -36,6 +42,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod file;
 pub mod schema;
 pub mod store;
 

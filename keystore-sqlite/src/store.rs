@@ -1,10 +1,8 @@
 //! [`SqliteKeyStore`]: the [`KeyStore`] trait over one SQLite file.
 
 use std::fmt;
-use std::fs::{self, OpenOptions};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{
@@ -16,10 +14,8 @@ use keypackage_traits::{
     StoredSummary,
 };
 
+use crate::file::{self, Registration, Registry};
 use crate::schema::{self, time_from_sql, time_to_sql};
-
-/// Owner read and write, nothing for anyone else.
-const FILE_MODE: u32 = 0o600;
 
 /// How long a call waits for another process's write lock before it fails
 /// with [`KeyStoreError::Storage`].
@@ -28,24 +24,42 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// A [`KeyStore`] in a SQLite database file, durable across crashes and
 /// power loss, safe to share between threads and between processes.
 ///
-/// * The file is created with mode `0600` before SQLite opens it; SQLite
-///   gives its `-wal` and `-shm` files the same mode, and `open` tightens any
-///   of the three that is readable by others.
-/// * `journal_mode = WAL`, `synchronous = FULL`: a call that returned `Ok`
-///   has reached the disk. `secure_delete = ON`: the pages of erased bundles
-///   are overwritten with zeros.
+/// * Before SQLite writes anything, `open` opens the path with `O_NOFOLLOW`
+///   (a symbolic link is refused), refuses a file that is not a regular
+///   file, belongs to another user, or whose header is not an empty or
+///   key-package database of a schema this build knows (such a file is
+///   left exactly as it was), and restricts the file to `0600` through the
+///   open descriptor. SQLite then opens it with `SQLITE_OPEN_NOFOLLOW`.
+/// * Erasure is part of every operation: `journal_mode = TRUNCATE` (a
+///   rollback journal, truncated to zero bytes when each transaction
+///   commits), `secure_delete = ON` (freed cells and pages are overwritten
+///   with zeros in the database file) and `temp_store = MEMORY` (no
+///   statement journal or temporary table on disk). When `take`, `confirm`,
+///   `delete` or `delete_expired` return `Ok`, no byte of an erased bundle
+///   is left in the database file or in its journal; no checkpoint is
+///   needed, and no reader can postpone it. A reader of another connection
+///   that holds a read transaction open makes a write wait (up to the busy
+///   timeout, [`BUSY_TIMEOUT`] by default) and then fail with
+///   [`KeyStoreError::Storage`], having changed nothing: the key package is
+///   still stored, never lost and never reported erased while it is not.
+///   docs/DESIGN.md §8 argues this design and its cost.
+/// * `synchronous = FULL`: a call that returned `Ok` has reached the disk
+///   (the journal's truncation included, so a power loss cannot roll a
+///   committed transaction back).
 /// * Every write, `store` and `take` included, runs in one `BEGIN IMMEDIATE`
 ///   transaction, which takes the database's write lock before it reads; two
 ///   takers, in this process or another, are serialized and at most one gets
 ///   a normal key package. A failed call rolls back and changes nothing.
+///   [`store_many`](KeyStore::store_many) writes a whole batch in one
+///   transaction.
 /// * The schema is versioned (`PRAGMA user_version`) and migrated in order
-///   on open; a file from a newer version or another application is refused.
-///
-/// Old page images can linger in the `-wal` file until a checkpoint reuses
-/// it; [`checkpoint`](Self::checkpoint) forces that and truncates the file.
+///   on open. A store written in WAL mode by an earlier version is switched
+///   to the rollback journal on open (which needs no other connection open).
 pub struct SqliteKeyStore {
+    // Dropped in this order: the connection, then the registration.
     conn: Mutex<Connection>,
     path: PathBuf,
+    registration: Registration,
 }
 
 impl fmt::Debug for SqliteKeyStore {
@@ -78,10 +92,6 @@ pub(crate) fn sql_error(context: &'static str) -> impl Fn(rusqlite::Error) -> Ke
     }
 }
 
-fn io_error(context: &'static str) -> impl Fn(std::io::Error) -> KeyStoreError {
-    move |err| KeyStoreError::Storage(format!("{context}: {err}"))
-}
-
 /// A row as read, before its values are checked.
 struct RawRow {
     reference: Vec<u8>,
@@ -108,17 +118,17 @@ impl RawRow {
     }
 
     /// The entry and its reservation; `Corrupt` for a value this crate
-    /// never writes.
+    /// never writes, or a row that does not describe its bundle.
     fn check(self) -> Result<(StoredKeyPackage, Option<u64>), KeyStoreError> {
         let last_resort = flag(self.last_resort)?;
         Ok((
-            StoredKeyPackage {
-                reference: KeyPackageRef::new(self.reference),
-                init_key: HpkePublicKey::new(self.init_key),
-                not_after: time_from_sql(self.not_after),
+            StoredKeyPackage::from_store_row(
+                KeyPackageRef::new(self.reference),
+                HpkePublicKey::new(self.init_key),
+                time_from_sql(self.not_after),
                 last_resort,
-                bundle: self.bundle,
-            },
+                self.bundle,
+            )?,
             self.reserved_at.map(time_from_sql),
         ))
     }
@@ -152,94 +162,75 @@ fn select(
         .transpose()
 }
 
-/// Creates the file owner-only if it is missing, and takes group and other
-/// permissions away from an existing one.
-fn create_owner_only(path: &Path) -> Result<(), KeyStoreError> {
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(FILE_MODE)
-        .open(path)
-        .map_err(io_error("create database file"))?;
-    let metadata = file.metadata().map_err(io_error("stat database file"))?;
-    if !metadata.is_file() {
-        return Err(KeyStoreError::Storage(
-            "database path is not a regular file".into(),
-        ));
-    }
-    tighten(file_mode_of(&metadata), path)
-}
-
-fn file_mode_of(metadata: &fs::Metadata) -> u32 {
-    metadata.permissions().mode()
-}
-
-fn tighten(mode: u32, path: &Path) -> Result<(), KeyStoreError> {
-    if mode & 0o077 != 0 {
-        fs::set_permissions(path, fs::Permissions::from_mode(FILE_MODE))
-            .map_err(io_error("restrict database file permissions"))?;
-    }
-    Ok(())
-}
-
-/// Tightens the `-wal` and `-shm` companions when they exist.
-fn tighten_companions(path: &Path) -> Result<(), KeyStoreError> {
-    for suffix in ["-wal", "-shm"] {
-        let mut name = path.as_os_str().to_owned();
-        name.push(suffix);
-        let companion = PathBuf::from(name);
-        match fs::metadata(&companion) {
-            Ok(metadata) => tighten(file_mode_of(&metadata), &companion)?,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-            Err(err) => return Err(io_error("stat companion file")(err)),
-        }
-    }
-    Ok(())
-}
-
 impl SqliteKeyStore {
     /// Opens the store at `path`, creating the file (mode `0600`) and the
-    /// schema when missing, and migrating an older schema. An existing file
-    /// that group or others may access is restricted to `0600` first (an
-    /// error if that is not permitted). The parent directory must exist.
+    /// schema when missing, and migrating an older schema. The checks listed
+    /// on [`SqliteKeyStore`] run first; an existing file of ours that group
+    /// or others may access is restricted to `0600` (an error if that is not
+    /// permitted). The parent directory must exist, and should be the
+    /// user's own: whoever can write to it can replace the file between two
+    /// opens.
     ///
     /// # Errors
     ///
-    /// [`KeyStoreError::Storage`] when the file cannot be created or opened
-    /// or the database is locked for longer than [`BUSY_TIMEOUT`];
+    /// [`KeyStoreError::Storage`] when the path is a symbolic link, not a
+    /// regular file, owned by another user, cannot be created or opened, or
+    /// the database is locked for longer than [`BUSY_TIMEOUT`];
     /// [`KeyStoreError::Corrupt`] for a file that is not a SQLite database,
-    /// belongs to another application, or was written by a newer schema.
+    /// belongs to another application, or was written by a newer version of
+    /// this crate. A refused file is not modified.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, KeyStoreError> {
         let path = path.as_ref().to_path_buf();
-        create_owner_only(&path)?;
-        // No SQLITE_OPEN_CREATE: the file made above is the one SQLite uses.
-        // No SQLITE_OPEN_URI: the path is taken literally.
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let registry = Registry::lock()?;
+        let checked = file::prepare(&path, &registry)?;
+        // No SQLITE_OPEN_CREATE: the file checked above is the one SQLite
+        // uses. No SQLITE_OPEN_URI: the path is taken literally.
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW;
         let mut conn = Connection::open_with_flags(&path, flags).map_err(sql_error("open"))?;
+        let id = file::id_at(&path)?;
+        if checked.is_some_and(|checked| checked != id) {
+            return Err(KeyStoreError::Storage(
+                "the database file was replaced while it was being opened".into(),
+            ));
+        }
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(sql_error("set busy timeout"))?;
         conn.pragma_update(None, "secure_delete", "ON")
             .map_err(sql_error("set secure_delete"))?;
         conn.pragma_update(None, "trusted_schema", "OFF")
             .map_err(sql_error("set trusted_schema"))?;
+        conn.pragma_update(None, "temp_store", "MEMORY")
+            .map_err(sql_error("set temp_store"))?;
         let mode: String = conn
-            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            .pragma_update_and_check(None, "journal_mode", "TRUNCATE", |row| row.get(0))
             .map_err(sql_error("set journal_mode"))?;
-        if !mode.eq_ignore_ascii_case("wal") {
+        if !mode.eq_ignore_ascii_case("truncate") {
             return Err(KeyStoreError::Storage(format!(
-                "journal_mode WAL refused (got {mode})"
+                "journal_mode TRUNCATE refused (still {mode}: another connection has the \
+                 store open in that mode)"
             )));
         }
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(sql_error("set synchronous"))?;
         schema::migrate(&mut conn)?;
-        tighten_companions(&path)?;
+        if checked.is_some() {
+            file::tighten_companions(&path)?;
+        }
         Ok(Self {
             conn: Mutex::new(conn),
             path,
+            registration: registry.register(id),
         })
+    }
+
+    /// How long a call waits for another connection's lock before it fails
+    /// with [`KeyStoreError::Storage`] (default [`BUSY_TIMEOUT`]).
+    pub fn set_busy_timeout(&self, timeout: Duration) -> Result<(), KeyStoreError> {
+        self.lock()?
+            .busy_timeout(timeout)
+            .map_err(sql_error("set busy timeout"))
     }
 
     /// The path of the database file.
@@ -276,9 +267,11 @@ impl SqliteKeyStore {
         }
     }
 
-    /// Copies every committed page into the database file and truncates the
-    /// `-wal` file, so the old images of erased bundles leave the log.
-    /// Fails with `Storage` while another connection is reading.
+    /// Truncates the rollback journal and the `-wal` file of a store that an
+    /// earlier version left in WAL mode. Every operation already erases on
+    /// its own (see [`SqliteKeyStore`]); this is kept for callers of the
+    /// WAL-era API and does nothing more than SQLite's
+    /// `PRAGMA wal_checkpoint(TRUNCATE)`.
     pub fn checkpoint(&self) -> Result<(), KeyStoreError> {
         let conn = self.lock()?;
         let (busy, _, _): (i64, i64, i64) = conn
@@ -306,6 +299,15 @@ impl SqliteKeyStore {
         &self,
         f: impl FnOnce(&Transaction<'_>) -> Result<T, KeyStoreError>,
     ) -> Result<T, KeyStoreError> {
+        // Writers of this process queue here first (file.rs); SQLite's lock
+        // then only arbitrates between processes.
+        // The gate guards no data, so a panic elsewhere cannot leave it
+        // inconsistent: a poisoned gate is used as it is.
+        let _gate = self
+            .registration
+            .gate()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let mut conn = self.lock()?;
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -333,39 +335,51 @@ fn exists(tx: &Transaction<'_>, sql: &str, key: &[u8]) -> Result<bool, KeyStoreE
         .map_err(sql_error("check duplicates"))
 }
 
+/// Inserts one entry inside a write transaction, refusing a duplicate
+/// reference, then a duplicate init key (the rows of this transaction
+/// included, so a batch is checked against itself too).
+fn insert(tx: &Transaction<'_>, entry: &StoredKeyPackage) -> Result<(), KeyStoreError> {
+    if exists(
+        tx,
+        "SELECT 1 FROM key_packages WHERE reference = ?1",
+        entry.reference().as_slice(),
+    )? {
+        return Err(KeyStoreError::DuplicateReference);
+    }
+    if exists(
+        tx,
+        "SELECT 1 FROM key_packages WHERE init_key = ?1",
+        entry.init_key().as_slice(),
+    )? {
+        return Err(KeyStoreError::DuplicateInitKey);
+    }
+    execute(
+        tx,
+        "insert key package",
+        "INSERT INTO key_packages
+             (reference, init_key, not_after, last_resort, reserved_at, bundle)
+         VALUES (?1, ?2, ?3, ?4, NULL, ?5)",
+        params![
+            entry.reference().as_slice(),
+            entry.init_key().as_slice(),
+            time_to_sql(entry.not_after()),
+            i64::from(entry.last_resort()),
+            entry.bundle().expose(),
+        ],
+    )?;
+    Ok(())
+}
+
 impl KeyStore for SqliteKeyStore {
     fn store(&self, entry: StoredKeyPackage) -> Result<(), KeyStoreError> {
-        self.write(|tx| {
-            if exists(
-                tx,
-                "SELECT 1 FROM key_packages WHERE reference = ?1",
-                entry.reference.as_slice(),
-            )? {
-                return Err(KeyStoreError::DuplicateReference);
-            }
-            if exists(
-                tx,
-                "SELECT 1 FROM key_packages WHERE init_key = ?1",
-                entry.init_key.as_slice(),
-            )? {
-                return Err(KeyStoreError::DuplicateInitKey);
-            }
-            execute(
-                tx,
-                "insert key package",
-                "INSERT INTO key_packages
-                     (reference, init_key, not_after, last_resort, reserved_at, bundle)
-                 VALUES (?1, ?2, ?3, ?4, NULL, ?5)",
-                params![
-                    entry.reference.as_slice(),
-                    entry.init_key.as_slice(),
-                    time_to_sql(entry.not_after),
-                    i64::from(entry.last_resort),
-                    entry.bundle.expose(),
-                ],
-            )?;
-            Ok(())
-        })
+        self.write(|tx| insert(tx, &entry))
+    }
+
+    fn store_many(&self, entries: Vec<StoredKeyPackage>) -> Result<(), KeyStoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.write(|tx| entries.iter().try_for_each(|entry| insert(tx, entry)))
     }
 
     fn get(&self, reference: &KeyPackageRef) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
@@ -384,7 +398,7 @@ impl KeyStore for SqliteKeyStore {
     fn take(&self, reference: &KeyPackageRef) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
         self.write(|tx| match select(tx, reference)? {
             None => Ok(None),
-            Some((entry, _)) if entry.last_resort => Ok(Some(entry)),
+            Some((entry, _)) if entry.last_resort() => Ok(Some(entry)),
             Some((_, Some(_))) => Ok(None),
             Some((entry, None)) => {
                 execute(
@@ -405,7 +419,7 @@ impl KeyStore for SqliteKeyStore {
     ) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
         self.write(|tx| match select(tx, reference)? {
             None => Ok(None),
-            Some((entry, _)) if entry.last_resort => Ok(Some(entry)),
+            Some((entry, _)) if entry.last_resort() => Ok(Some(entry)),
             Some((_, Some(_))) => Ok(None),
             Some((entry, None)) => {
                 execute(
@@ -538,6 +552,8 @@ impl KeyStore for SqliteKeyStore {
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     struct Dir(PathBuf);
@@ -557,7 +573,7 @@ mod tests {
     }
 
     #[test]
-    fn connection_runs_wal_full_sync_and_secure_delete() {
+    fn connection_runs_truncate_journal_full_sync_and_secure_delete() {
         let dir = dir("pragmas");
         let store = SqliteKeyStore::open(dir.0.join("k.db")).unwrap();
         let conn = store.lock().unwrap();
@@ -568,7 +584,8 @@ mod tests {
             })
             .unwrap()
         };
-        assert_eq!(pragma("journal_mode"), "Text(\"wal\")");
+        assert_eq!(pragma("journal_mode"), "Text(\"truncate\")");
+        assert_eq!(pragma("temp_store"), "Integer(2)"); // MEMORY
         assert_eq!(pragma("synchronous"), "Integer(2)"); // FULL
         assert_eq!(pragma("secure_delete"), "Integer(1)");
         assert_eq!(pragma("trusted_schema"), "Integer(0)");

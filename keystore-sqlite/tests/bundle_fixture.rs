@@ -1,6 +1,7 @@
-//! A real bundle, the checked-in format-1 fixture of keypackage-core, goes
-//! into the SQLite store, survives closing and reopening, and reads back
-//! byte-identically and decodes to the same bundle.
+//! Real bundles, the checked-in fixtures of keypackage-core, go into the
+//! SQLite store, survive closing and reopening, read back byte-identically
+//! and decode to the same bundle: format 2 as `to_stored` makes it, and
+//! format 1 as a store written before the header existed holds it.
 
 #![allow(
     clippy::unwrap_used,
@@ -15,7 +16,7 @@ use std::path::PathBuf;
 
 use keypackage_core::KeyPackageBundle;
 use keypackage_core::rustcrypto::RustCrypto;
-use keypackage_traits::KeyStore;
+use keypackage_traits::{KeyStore, StoredKeyPackage};
 use keystore_sqlite::SqliteKeyStore;
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -27,29 +28,47 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 #[test]
-fn bundle_v1_fixture_reads_back_byte_identical_after_reopening() {
+fn bundle_fixtures_read_back_byte_identical_after_reopening() {
     let crypto = RustCrypto::new();
     let dir = common::TempDir::new("bundle");
-    let path = dir.file("keys.db");
-    let names = ["bundle-v1-suite1.hex", "bundle-v1-suite1-last-resort.hex"];
+    let names = [
+        "bundle-v2-suite1.hex",
+        "bundle-v2-suite1-last-resort.hex",
+        "bundle-v1-suite1.hex",
+        "bundle-v1-suite1-last-resort.hex",
+    ];
     let mut bundles = Vec::new();
-    {
-        let store = SqliteKeyStore::open(&path).unwrap();
-        for name in names {
-            let bytes = fixture(name);
-            let bundle = KeyPackageBundle::decode(&bytes, &crypto).unwrap();
-            store.store(bundle.to_stored().unwrap()).unwrap();
-            bundles.push((bytes, bundle));
-        }
+    for (i, name) in names.iter().enumerate() {
+        let store = SqliteKeyStore::open(dir.file(&format!("keys-{i}.db"))).unwrap();
+        let bytes = fixture(name);
+        let bundle = KeyPackageBundle::decode(&bytes, &crypto).unwrap();
+        let entry = if name.contains("-v2-") {
+            bundle.to_stored().unwrap()
+        } else {
+            // The row an earlier version wrote: its columns from to_stored.
+            let row = bundle.to_stored().unwrap();
+            StoredKeyPackage::from_store_row(
+                row.reference().clone(),
+                row.init_key().clone(),
+                row.not_after(),
+                row.last_resort(),
+                keypackage_traits::Secret::new(bytes.clone()),
+            )
+            .unwrap()
+        };
+        assert_eq!(entry.bundle().expose(), &bytes[..], "{name}");
+        store.store(entry).unwrap();
+        bundles.push((i, bytes, bundle));
     }
-    let store = SqliteKeyStore::open(&path).unwrap();
-    for (bytes, bundle) in &bundles {
+    for (i, bytes, bundle) in &bundles {
+        let store = SqliteKeyStore::open(dir.file(&format!("keys-{i}.db"))).unwrap();
         let stored = store.take(bundle.reference()).unwrap().unwrap();
-        assert_eq!(stored.bundle.expose(), &bytes[..]);
-        assert_eq!(stored.last_resort, bundle.key_package().is_last_resort());
-        let back = KeyPackageBundle::decode(stored.bundle.expose(), &crypto).unwrap();
+        assert_eq!(stored.bundle().expose(), &bytes[..]);
+        assert_eq!(stored.last_resort(), bundle.key_package().is_last_resort());
+        let back = KeyPackageBundle::from_stored(&stored, &crypto).unwrap();
         assert_eq!(&back, bundle);
+        // The normal one was spent by the take; the last-resort one stays.
+        let left = usize::from(bundle.key_package().is_last_resort());
+        assert_eq!(store.count(0).unwrap().total, left);
     }
-    // The normal one was spent by the take; the last-resort one stays.
-    assert_eq!(store.count(0).unwrap().total, 1);
 }

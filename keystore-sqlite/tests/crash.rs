@@ -9,6 +9,8 @@
 //! The child is this test binary itself, re-run with `--exact
 //! crash_writer_child` and [`CHILD_ENV`] set. It prints a line after each
 //! call returned `Ok`, so what it printed is what the store acknowledged.
+//! It stores single entries and batches (`store_many`, one transaction):
+//! a batch is acknowledged only after its call returned, entry by entry.
 
 #![allow(
     clippy::unwrap_used,
@@ -29,7 +31,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use keypackage_traits::conformance::key_store::EntryGen;
-use keypackage_traits::{HpkePublicKey, KeyPackageRef, KeyStore, Secret, StoredKeyPackage};
+use keypackage_traits::{
+    BundleHeader, HpkePublicKey, KeyPackageRef, KeyStore, Secret, StoredKeyPackage,
+};
 use keystore_sqlite::SqliteKeyStore;
 
 /// Set in the child's environment to `"<run>:<database path>"`.
@@ -60,7 +64,8 @@ fn checksum(body: &[u8], reference: &[u8], init_key: &[u8], not_after: u64, lr: 
 }
 
 /// The `seq`-th entry of run `run`, the same in the writer and the checker.
-/// Bundle: `MAGIC ‖ run ‖ seq ‖ random body ‖ checksum of all columns`.
+/// Bundle: `header ‖ MAGIC ‖ run ‖ seq ‖ random body ‖ checksum of all
+/// columns`; the row's columns are read from the header.
 fn entry(run: u64, seq: u64) -> StoredKeyPackage {
     let mut rng = EntryGen::new((run << 32) ^ seq ^ 0x5EED);
     let reference = rng.bytes(32);
@@ -73,41 +78,47 @@ fn entry(run: u64, seq: u64) -> StoredKeyPackage {
     } else {
         16 + rng.below(2_000)
     };
+    let mut payload = Vec::new();
+    payload.extend_from_slice(MAGIC);
+    payload.extend_from_slice(&u32::try_from(run).unwrap().to_be_bytes());
+    payload.extend_from_slice(&u32::try_from(seq).unwrap().to_be_bytes());
+    payload.extend_from_slice(&rng.bytes(usize::try_from(body_len).unwrap()));
+    let sum = checksum(&payload, &reference, &init_key, not_after, last_resort);
+    payload.extend_from_slice(&sum.to_be_bytes());
     let mut bundle = Vec::new();
-    bundle.extend_from_slice(MAGIC);
-    bundle.extend_from_slice(&u32::try_from(run).unwrap().to_be_bytes());
-    bundle.extend_from_slice(&u32::try_from(seq).unwrap().to_be_bytes());
-    bundle.extend_from_slice(&rng.bytes(usize::try_from(body_len).unwrap()));
-    let sum = checksum(&bundle, &reference, &init_key, not_after, last_resort);
-    bundle.extend_from_slice(&sum.to_be_bytes());
-    StoredKeyPackage {
+    BundleHeader {
         reference: KeyPackageRef::new(reference),
         init_key: HpkePublicKey::new(init_key),
         not_after,
         last_resort,
-        bundle: Secret::new(bundle),
     }
+    .encode(&mut bundle)
+    .unwrap();
+    bundle.extend_from_slice(&payload);
+    StoredKeyPackage::from_bundle(Secret::new(bundle)).unwrap()
 }
 
 /// Checks a row read back on its own terms: the checksum in its bundle
 /// covers every column. Returns the (run, seq) it claims.
 fn check_row(row: &StoredKeyPackage) -> (u64, u64) {
-    let bytes = row.bundle.expose();
+    let (_, bytes) = BundleHeader::parse(row.bundle().expose())
+        .unwrap()
+        .expect("a header");
     assert!(bytes.len() >= 20, "short bundle: {} bytes", bytes.len());
     let (body, sum) = bytes.split_at(bytes.len() - 8);
     assert_eq!(&body[..4], MAGIC, "bundle magic");
     let expected = checksum(
         body,
-        row.reference.as_slice(),
-        row.init_key.as_slice(),
-        row.not_after,
-        row.last_resort,
+        row.reference().as_slice(),
+        row.init_key().as_slice(),
+        row.not_after(),
+        row.last_resort(),
     );
     assert_eq!(
         sum,
         expected.to_be_bytes(),
         "partial or torn row {:?}",
-        row.reference
+        row.reference()
     );
     let run = u64::from(u32::from_be_bytes(body[4..8].try_into().unwrap()));
     let seq = u64::from(u32::from_be_bytes(body[8..12].try_into().unwrap()));
@@ -132,29 +143,45 @@ fn crash_writer_child() {
     };
     // Bounded, in case the parent died and nobody kills us.
     let deadline = Instant::now() + Duration::from_secs(60);
-    for seq in 0..1_000_000u64 {
+    let mut sizes = EntryGen::new(run ^ 0xBA7C);
+    let mut seq = 0u64;
+    while seq < 1_000_000 {
         if Instant::now() > deadline {
             break;
         }
-        store.store(entry(run, seq)).expect("store");
-        say(format!("S {seq}"));
-        // Spend an earlier normal one in one step, now and then.
-        if seq % 7 == 6 && (seq - 3) % 41 != 40 {
-            let target = entry(run, seq - 3);
-            say(format!("T? {}", seq - 3));
-            if store.take(&target.reference).expect("take").is_some() {
-                say(format!("T {}", seq - 3));
-            }
+        // One entry with `store`, or a batch of 2 to 40 with `store_many`.
+        let batch = match sizes.below(3) {
+            0 => 1,
+            _ => 2 + sizes.below(39),
+        };
+        let seqs: Vec<u64> = (seq..seq + batch).collect();
+        if batch == 1 {
+            store.store(entry(run, seq)).expect("store");
+        } else {
+            let entries = seqs.iter().map(|&s| entry(run, s)).collect();
+            store.store_many(entries).expect("store_many");
         }
-        // Reserve one for a join that the kill will interrupt, now and then.
-        if seq % 11 == 10 && (seq - 5) % 41 != 40 && (seq - 5) % 7 != 3 {
-            let target = entry(run, seq - 5);
-            if store
-                .reserve(&target.reference, seq)
-                .expect("reserve")
-                .is_some()
-            {
-                say(format!("R {}", seq - 5));
+        seq += batch;
+        for seq in seqs {
+            say(format!("S {seq}"));
+            // Spend an earlier normal one in one step, now and then.
+            if seq % 7 == 6 && (seq - 3) % 41 != 40 {
+                let target = entry(run, seq - 3);
+                say(format!("T? {}", seq - 3));
+                if store.take(target.reference()).expect("take").is_some() {
+                    say(format!("T {}", seq - 3));
+                }
+            }
+            // Reserve one for a join that the kill will interrupt, now and then.
+            if seq % 11 == 10 && (seq - 5) % 41 != 40 && (seq - 5) % 7 != 3 {
+                let target = entry(run, seq - 5);
+                if store
+                    .reserve(target.reference(), seq)
+                    .expect("reserve")
+                    .is_some()
+                {
+                    say(format!("R {}", seq - 5));
+                }
             }
         }
     }
@@ -194,7 +221,7 @@ impl Report {
 }
 
 fn assert_owner_only(path: &Path) {
-    for suffix in ["", "-wal", "-shm"] {
+    for suffix in ["", "-journal", "-wal", "-shm"] {
         let mut name = path.as_os_str().to_owned();
         name.push(suffix);
         if let Ok(metadata) = std::fs::metadata(&name) {
@@ -308,7 +335,7 @@ fn killed_writer_never_loses_an_acknowledged_bundle() {
                 None => row == entry(row_run, seq),
             };
             assert!(same, "row ({row_run}, {seq}) differs from what was written");
-            assert_eq!(summary.not_after, row.not_after);
+            assert_eq!(summary.not_after, row.not_after());
             present.insert((row_run, seq), row);
             rows_checked += 1;
         }
@@ -335,7 +362,7 @@ fn killed_writer_never_loses_an_acknowledged_bundle() {
             .map(|s| s.reference.clone())
             .collect();
         for &seq in &report.reserved {
-            let reference = entry(run, seq).reference;
+            let reference = entry(run, seq).reference().clone();
             assert!(
                 reserved_now.contains(&reference),
                 "reservation ({run}, {seq}) lost"

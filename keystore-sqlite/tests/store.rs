@@ -1,7 +1,8 @@
-//! The SQLite store beyond the generic suite: file permissions, reopening,
-//! refusing foreign or newer files, corrupt rows, erasure on disk, several
-//! connections (as several processes would hold) racing, and the checked-in
-//! schema-v1 fixture.
+//! The SQLite store beyond the generic suite: file permissions, symbolic
+//! links and ownership, reopening, refusing foreign or newer files without
+//! touching them, corrupt rows and rows that lie about their bundle,
+//! several connections (as several processes would hold) racing, and the
+//! checked-in schema-v1 fixture. Erasure on disk: tests/erasure.rs.
 
 #![allow(
     clippy::unwrap_used,
@@ -42,13 +43,14 @@ fn database_and_companions_are_owner_only() {
     let path = dir.file("keys.db");
     let store = SqliteKeyStore::open(&path).unwrap();
     store.store(EntryGen::new(1).entry(10, false)).unwrap();
-    for file in [
-        path.clone(),
-        companion(&path, "-wal"),
-        companion(&path, "-shm"),
-    ] {
+    for file in [path.clone(), companion(&path, "-journal")] {
         assert!(file.exists(), "{file:?} missing");
         assert_eq!(mode(&file), 0o600, "{file:?}");
+    }
+    // Rollback journal, truncated at each commit: no WAL, no shared memory.
+    assert_eq!(fs::metadata(companion(&path, "-journal")).unwrap().len(), 0);
+    for suffix in ["-wal", "-shm"] {
+        assert!(!companion(&path, suffix).exists(), "{suffix}");
     }
 }
 
@@ -75,21 +77,44 @@ fn reopening_keeps_every_entry_byte_for_byte() {
         for entry in &stored {
             store.store(entry.clone()).unwrap();
         }
-        store.reserve(&stored[1].reference, 77).unwrap().unwrap();
+        store.reserve(stored[1].reference(), 77).unwrap().unwrap();
     }
     let store = SqliteKeyStore::open(&path).unwrap();
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     store.integrity_check().unwrap();
     for entry in &stored {
-        assert_eq!(store.get(&entry.reference).unwrap().as_ref(), Some(entry));
+        assert_eq!(store.get(entry.reference()).unwrap().as_ref(), Some(entry));
     }
     // The reservation is durable too, and so is the one-time use.
-    assert!(store.take(&stored[1].reference).unwrap().is_none());
+    assert!(store.take(stored[1].reference()).unwrap().is_none());
     assert_eq!(store.release_stale(u64::MAX).unwrap(), 1);
-    assert!(store.take(&stored[1].reference).unwrap().is_some());
+    assert!(store.take(stored[1].reference()).unwrap().is_some());
     drop(store);
     let store = SqliteKeyStore::open(&path).unwrap();
-    assert!(store.get(&stored[1].reference).unwrap().is_none());
+    assert!(store.get(stored[1].reference()).unwrap().is_none());
+}
+
+/// Every byte and the mode of a file, and which companions exist.
+fn snapshot(path: &Path) -> (Vec<u8>, u32, Vec<bool>) {
+    (
+        fs::read(path).unwrap(),
+        mode(path),
+        ["-journal", "-wal", "-shm"]
+            .iter()
+            .map(|s| companion(path, s).exists())
+            .collect(),
+    )
+}
+
+/// A database in rollback mode and world-readable, as another tool might
+/// leave it; `setup` fills it.
+fn foreign_file(dir: &common::TempDir, name: &str, setup: &str) -> PathBuf {
+    let path = dir.file(name);
+    let raw = Connection::open(&path).unwrap();
+    raw.execute_batch(setup).unwrap();
+    drop(raw);
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+    path
 }
 
 #[test]
@@ -105,16 +130,15 @@ fn a_newer_schema_is_refused_and_left_alone() {
     raw.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
         .unwrap();
     drop(raw);
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+    let before = snapshot(&path);
     match SqliteKeyStore::open(&path) {
         Err(KeyStoreError::Corrupt(message)) => assert!(message.contains("newer"), "{message}"),
         other => panic!("expected a refusal, got {other:?}"),
     }
-    // Nothing was changed by the refused open.
+    // Nothing was changed by the refused open: not a byte, not the mode.
+    assert_eq!(snapshot(&path), before);
     let raw = Connection::open(&path).unwrap();
-    let version: u32 = raw
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .unwrap();
-    assert_eq!(version, SCHEMA_VERSION + 1);
     let rows: i64 = raw
         .query_row("SELECT count(*) FROM key_packages", [], |r| r.get(0))
         .unwrap();
@@ -122,22 +146,96 @@ fn a_newer_schema_is_refused_and_left_alone() {
 }
 
 #[test]
-fn another_applications_database_is_refused() {
+fn another_applications_database_is_refused_before_it_is_touched() {
     let dir = common::TempDir::new("foreign");
-    let path = dir.file("other.db");
-    let raw = Connection::open(&path).unwrap();
-    raw.execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('mine');")
+    let cases = [
+        // Another application id.
+        foreign_file(
+            &dir,
+            "tagged.db",
+            "PRAGMA application_id = 1234; CREATE TABLE notes (body TEXT);
+             INSERT INTO notes VALUES ('mine');",
+        ),
+        // No application id, but a schema of its own.
+        foreign_file(
+            &dir,
+            "untagged.db",
+            "CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('mine');",
+        ),
+        // No table at all, only a view: still not ours.
+        foreign_file(&dir, "view.db", "CREATE VIEW v AS SELECT 1;"),
+    ];
+    for path in cases {
+        let before = snapshot(&path);
+        assert_eq!(before.1, 0o644);
+        assert!(
+            matches!(SqliteKeyStore::open(&path), Err(KeyStoreError::Corrupt(_))),
+            "{path:?}"
+        );
+        // No chmod, no switch of journal mode, no companion file.
+        assert_eq!(snapshot(&path), before, "{path:?} was modified");
+    }
+}
+
+#[test]
+fn an_empty_unclaimed_database_becomes_a_store() {
+    // What a first open that stopped before its migration committed leaves.
+    let dir = common::TempDir::new("unclaimed");
+    let path = foreign_file(&dir, "keys.db", "PRAGMA user_version = 0; VACUUM;");
+    assert!(fs::metadata(&path).unwrap().len() > 0);
+    let store = SqliteKeyStore::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(mode(&path), 0o600);
+}
+
+#[test]
+fn a_symbolic_link_is_refused_and_not_followed() {
+    let dir = common::TempDir::new("symlink");
+    let target = dir.file("real.db");
+    let entry = EntryGen::new(7).entry(10, false);
+    SqliteKeyStore::open(&target)
+        .unwrap()
+        .store(entry.clone())
         .unwrap();
-    drop(raw);
+    fs::set_permissions(&target, fs::Permissions::from_mode(0o644)).unwrap();
+    let before = snapshot(&target);
+
+    let link = dir.file("link.db");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
     assert!(matches!(
-        SqliteKeyStore::open(&path),
-        Err(KeyStoreError::Corrupt(_))
+        SqliteKeyStore::open(&link),
+        Err(KeyStoreError::Storage(_))
     ));
-    let raw = Connection::open(&path).unwrap();
-    let tables: i64 = raw
-        .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(tables, 1, "the foreign database was modified");
+    assert_eq!(snapshot(&target), before, "the link's target was touched");
+
+    // A dangling link: nothing is created where it points.
+    let nowhere = dir.file("nowhere.db");
+    let dangling = dir.file("dangling.db");
+    std::os::unix::fs::symlink(&nowhere, &dangling).unwrap();
+    assert!(matches!(
+        SqliteKeyStore::open(&dangling),
+        Err(KeyStoreError::Storage(_))
+    ));
+    assert!(!nowhere.exists(), "the dangling link was followed");
+}
+
+#[test]
+fn a_file_owned_by_another_user_is_refused() {
+    let dir = common::TempDir::new("owner");
+    let path = dir.file("keys.db");
+    drop(SqliteKeyStore::open(&path).unwrap());
+    // Giving a file away needs root (as the test machines and CI run).
+    const NOBODY: u32 = 65_534;
+    if let Err(err) = std::os::unix::fs::chown(&path, Some(NOBODY), None) {
+        eprintln!("skipped: cannot give the file to uid {NOBODY} ({err}); run as root");
+        return;
+    }
+    let before = snapshot(&path);
+    match SqliteKeyStore::open(&path) {
+        Err(KeyStoreError::Storage(message)) => assert!(message.contains("uid"), "{message}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(snapshot(&path), before);
 }
 
 #[test]
@@ -178,26 +276,26 @@ fn a_corrupt_row_is_an_error_not_a_panic() {
     let raw = Connection::open(&path).unwrap();
     raw.execute(
         "UPDATE key_packages SET bundle = 'text, not a blob' WHERE reference = ?1",
-        [a.reference.as_slice()],
+        [a.reference().as_slice()],
     )
     .unwrap();
     raw.execute_batch("PRAGMA ignore_check_constraints = ON;")
         .unwrap();
     raw.execute(
         "UPDATE key_packages SET last_resort = 7 WHERE reference = ?1",
-        [b.reference.as_slice()],
+        [b.reference().as_slice()],
     )
     .unwrap();
     assert!(matches!(
-        store.get(&a.reference),
+        store.get(a.reference()),
         Err(KeyStoreError::Corrupt(_))
     ));
     assert!(matches!(
-        store.take(&a.reference),
+        store.take(a.reference()),
         Err(KeyStoreError::Corrupt(_))
     ));
     assert!(matches!(
-        store.get(&b.reference),
+        store.get(b.reference()),
         Err(KeyStoreError::Corrupt(_))
     ));
     assert!(matches!(store.list(), Err(KeyStoreError::Corrupt(_))));
@@ -205,57 +303,39 @@ fn a_corrupt_row_is_an_error_not_a_panic() {
     assert_eq!(store.count(0).unwrap().total, 2);
 }
 
-/// Whether any 32-byte window of `needle` occurs in `haystack`.
-fn leaks(haystack: &[u8], needle: &[u8]) -> bool {
-    needle
-        .chunks_exact(32)
-        .any(|window| haystack.windows(32).any(|w| w == window))
-}
-
-fn file_bytes(path: &Path) -> Vec<u8> {
-    let mut all = fs::read(path).unwrap_or_default();
-    all.extend(fs::read(companion(path, "-wal")).unwrap_or_default());
-    all
-}
-
 #[test]
-fn deleted_bundles_are_overwritten_on_disk() {
-    let dir = common::TempDir::new("erase");
+fn a_row_that_does_not_describe_its_bundle_is_corrupt() {
+    let dir = common::TempDir::new("lying-row");
     let path = dir.file("keys.db");
     let store = SqliteKeyStore::open(&path).unwrap();
-    let mut entries = EntryGen::new(6);
-    // Small rows share leaf pages (a deleted cell would linger in its page);
-    // a large one spans overflow pages (which would go to the free list).
-    let all: Vec<_> = (0..40)
-        .map(|i| entries.entry_with_bundle(10, false, if i == 25 { 12_000 } else { 300 }))
-        .collect();
-    for entry in &all {
-        store.store(entry.clone()).unwrap();
+    let mut entries = EntryGen::new(8);
+    let (normal, other) = (entries.entry(10, false), entries.entry(10, false));
+    store.store(normal.clone()).unwrap();
+    store.store(other.clone()).unwrap();
+    // Tampering with the columns: a normal key package marked last resort
+    // (it would be handed out for ever), then another init key.
+    let raw = Connection::open(&path).unwrap();
+    raw.execute(
+        "UPDATE key_packages SET last_resort = 1 WHERE reference = ?1",
+        [normal.reference().as_slice()],
+    )
+    .unwrap();
+    for _ in 0..3 {
+        assert!(matches!(
+            store.take(normal.reference()),
+            Err(KeyStoreError::Corrupt(_))
+        ));
     }
-    store.checkpoint().unwrap();
-    // The control: stored bundles are on disk in the clear.
-    let before = file_bytes(&path);
-    assert!(all.iter().all(|e| leaks(&before, e.bundle.expose())));
-
-    let (taken, deleted, large) = (&all[10], &all[20], &all[25]);
-    assert!(store.take(&taken.reference).unwrap().is_some());
-    assert!(store.delete(&deleted.reference).unwrap());
-    assert!(store.delete(&large.reference).unwrap());
-    store.checkpoint().unwrap();
-    let after = file_bytes(&path);
-    assert!(
-        !leaks(&after, taken.bundle.expose()),
-        "taken bundle left on disk"
-    );
-    assert!(
-        !leaks(&after, deleted.bundle.expose()),
-        "deleted bundle left on disk"
-    );
-    assert!(
-        !leaks(&after, large.bundle.expose()),
-        "large bundle left on disk"
-    );
-    assert!(leaks(&after, all[30].bundle.expose()));
+    raw.execute(
+        "UPDATE key_packages SET last_resort = 0, init_key = x'00' WHERE reference = ?1",
+        [normal.reference().as_slice()],
+    )
+    .unwrap();
+    assert!(matches!(
+        store.reserve(normal.reference(), 1),
+        Err(KeyStoreError::Corrupt(_))
+    ));
+    assert_eq!(store.get(other.reference()).unwrap().as_ref(), Some(&other));
 }
 
 /// Several connections to one file, as several processes would hold; each
@@ -274,6 +354,9 @@ impl Connections {
 impl KeyStore for Connections {
     fn store(&self, entry: StoredKeyPackage) -> Result<(), KeyStoreError> {
         self.pick().store(entry)
+    }
+    fn store_many(&self, entries: Vec<StoredKeyPackage>) -> Result<(), KeyStoreError> {
+        self.pick().store_many(entries)
     }
     fn get(&self, r: &KeyPackageRef) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
         self.pick().get(r)
@@ -327,6 +410,7 @@ fn separate_connections_still_hand_each_key_package_out_once() {
     suite::check_concurrent_take(&make());
     suite::check_concurrent_take_and_reserve(&make());
     suite::check_concurrent_duplicates(&make());
+    suite::check_store_many_duplicate_of_stored(&make());
 }
 
 // ---------------------------------------------------------------------------
@@ -345,12 +429,17 @@ fn fixture_entries() -> Vec<(StoredKeyPackage, Option<u64>)> {
             .map(|i| seed.wrapping_mul(31).wrapping_add((i % 251) as u8))
             .collect()
     };
-    let entry = |i: u8, not_after: u64, last_resort: bool, bundle_len: usize| StoredKeyPackage {
-        reference: KeyPackageRef::new(bytes(i, 32)),
-        init_key: HpkePublicKey::new(bytes(i.wrapping_add(100), 32)),
-        not_after,
-        last_resort,
-        bundle: Secret::new(bytes(i.wrapping_add(200), bundle_len)),
+    // Rows of schema 1 with synthetic bundles (no header): read back as the
+    // store's own rows.
+    let entry = |i: u8, not_after: u64, last_resort: bool, bundle_len: usize| {
+        StoredKeyPackage::from_store_row(
+            KeyPackageRef::new(bytes(i, 32)),
+            HpkePublicKey::new(bytes(i.wrapping_add(100), 32)),
+            not_after,
+            last_resort,
+            Secret::new(bytes(i.wrapping_add(200), bundle_len)),
+        )
+        .unwrap()
     };
     vec![
         (entry(1, 1_700_000_000, false, 300), None),
@@ -380,7 +469,7 @@ fn write_schema_v1_fixture() {
     let _ = fs::remove_file(&path);
     let store = SqliteKeyStore::open(&path).unwrap();
     for (entry, reserved_at) in fixture_entries() {
-        let reference = entry.reference.clone();
+        let reference = entry.reference().clone();
         store.store(entry).unwrap();
         if let Some(at) = reserved_at {
             store.reserve(&reference, at).unwrap().unwrap();
@@ -397,23 +486,31 @@ fn schema_v1_fixture_reads_back_byte_identical() {
     let dir = common::TempDir::new("fixture");
     let path = dir.file("copy.db");
     fs::copy(fixture_path(), &path).unwrap();
+    // Written in WAL mode (header bytes 18 and 19 are 2); the open switches
+    // it to the rollback journal (1), so no WAL can keep erased pages.
+    assert_eq!(fs::read(&path).unwrap()[18..20], [2, 2]);
     let store = SqliteKeyStore::open(&path).unwrap();
+    assert_eq!(fs::read(&path).unwrap()[18..20], [1, 1]);
+    assert!(!companion(&path, "-wal").exists());
     store.integrity_check().unwrap();
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     let expected = fixture_entries();
     let listed = store.list().unwrap();
     assert_eq!(listed.len(), expected.len());
     for (entry, reserved_at) in &expected {
-        let found = store.get(&entry.reference).unwrap().expect("fixture entry");
+        let found = store
+            .get(entry.reference())
+            .unwrap()
+            .expect("fixture entry");
         assert_eq!(&found, entry);
-        assert!(found.bundle.expose() == entry.bundle.expose());
+        assert!(found.bundle().expose() == entry.bundle().expose());
         let summary = listed
             .iter()
-            .find(|s| s.reference == entry.reference)
+            .find(|s| s.reference == *entry.reference())
             .unwrap();
         assert_eq!(summary.reserved_at, *reserved_at);
-        assert_eq!(summary.not_after, entry.not_after);
-        assert_eq!(summary.last_resort, entry.last_resort);
+        assert_eq!(summary.not_after, entry.not_after());
+        assert_eq!(summary.last_resort, entry.last_resort());
     }
     // The schema this build creates is the one the fixture was written with
     // (a changed table must come as a new migration, not an edited one).

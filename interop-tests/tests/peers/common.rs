@@ -84,6 +84,72 @@ pub fn ours<C: OpenMlsCrypto>(
     (bundle, signer)
 }
 
+/// A file of keypackage-x509's OpenSSL fixtures (valid 2025–2045).
+pub fn x509_fixture(alg: &str, file: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/../keypackage-x509/tests/fixtures/{alg}/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The fixture (`ed25519`, `p256`, `p384`) for `suite`'s signature scheme.
+pub fn x509_fixture_for(suite: Ciphersuite) -> &'static str {
+    match suite.info().unwrap().signature {
+        keypackage_core::traits::SignatureScheme::Ed25519 => "ed25519",
+        keypackage_core::traits::SignatureScheme::EcdsaSecp256r1Sha256 => "p256",
+        keypackage_core::traits::SignatureScheme::EcdsaSecp384r1Sha384 => "p384",
+        other => panic!("no x509 fixture for {other:?}"),
+    }
+}
+
+/// Our key package with an `x509` credential (the fixture chain, end
+/// entity and intermediate, signed with the end entity's PKCS#8 key), and
+/// the same with the end entity's certificate signature broken: a
+/// credential no path validation accepts, signed with the same key.
+pub fn ours_x509<C: OpenMlsCrypto>(
+    crypto: &C,
+    suite: Ciphersuite,
+) -> (KeyPackageBundle, KeyPackageBundle) {
+    use keypackage_x509::{BuildX509, X509Signer, x509_credential};
+    let alg = x509_fixture_for(suite);
+    let signer = X509Signer::from_files(
+        crypto,
+        suite,
+        &x509_fixture(alg, "chain.pem"),
+        &x509_fixture(alg, "ee.key.pem"),
+    )
+    .unwrap();
+    // RFC 9420 §7.3: a new member supports every credential type in use,
+    // and the peers' groups use basic credentials.
+    let builder =
+        KeyPackageBuilder::new().supports_credential(keypackage_core::CredentialType::BASIC);
+    let good = builder.build_x509(crypto, suite, &signer).unwrap();
+    let mut chain = signer.chain().to_vec();
+    *chain[0].last_mut().unwrap() ^= 1;
+    let broken = builder
+        .build(crypto, suite, x509_credential(chain), &signer)
+        .unwrap();
+    (good, broken)
+}
+
+/// Our verdict on an x509 key package, with the fixture's root as the only
+/// trust anchor, at the validation time `now()`.
+pub fn our_x509_verdict<C: OpenMlsCrypto>(
+    crypto: &C,
+    suite: Ciphersuite,
+    message: &[u8],
+) -> Result<KeyPackage, ValidationError>
+where
+    C::Suite: 'static,
+{
+    use keypackage_x509::{TrustAnchors, X509CredentialValidator};
+    let roots = TrustAnchors::from_pem(&x509_fixture(x509_fixture_for(suite), "root.pem")).unwrap();
+    let validator = X509CredentialValidator::new(crypto, roots);
+    let ctx = ValidationContext::new(now(), &validator);
+    KeyPackageIn::validate_message(message, crypto, &ctx)
+}
+
 /// The `MLSMessage` (mls_key_package) form of a key package.
 pub fn message(key_package: &KeyPackage) -> Vec<u8> {
     encode_key_package_message(key_package).unwrap()

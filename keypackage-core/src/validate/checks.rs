@@ -124,12 +124,14 @@ pub(crate) fn check_structure(
         check_list(list.as_slice(), location).map_err(|p| p.into_validation_error(location))?;
     }
 
-    // KP-NO-DEFAULTS (§7.2): "MUST NOT list" the default types.
+    // KP-NO-DEFAULTS (§7.2): "MUST NOT list" the default types; nor the
+    // reserved value 0x0000 (§17.3, §17.4), which no client can support
+    // (mls-rs counts it among the defaults; docs/DESIGN.md §5.4).
     if ctx.refuse_listed_defaults {
-        if let Some(t) = caps.extensions.iter().find(|t| t.is_default()) {
+        if let Some(t) = caps.extensions.iter().find(|t| t.is_default() || t.0 == 0) {
             return Err(ValidationError::ListedDefaultExtension(*t));
         }
-        if let Some(t) = caps.proposals.iter().find(|t| t.is_default()) {
+        if let Some(t) = caps.proposals.iter().find(|t| t.is_default() || t.0 == 0) {
             return Err(ValidationError::ListedDefaultProposal(*t));
         }
     }

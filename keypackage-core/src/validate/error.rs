@@ -94,11 +94,11 @@ pub enum ValidationError {
         "KP-OWN-CAPS: the key package's cipher suite {0:?} is not listed in capabilities.cipher_suites"
     )]
     UnlistedOwnCiphersuite(Ciphersuite),
-    /// KP-NO-DEFAULTS: capabilities list a default extension type.
-    #[error("KP-NO-DEFAULTS: capabilities.extensions lists the default type {0:?}")]
+    /// KP-NO-DEFAULTS: capabilities list a default (or the reserved) extension type.
+    #[error("KP-NO-DEFAULTS: capabilities.extensions lists the default or reserved type {0:?}")]
     ListedDefaultExtension(ExtensionType),
-    /// KP-NO-DEFAULTS: capabilities list a default proposal type.
-    #[error("KP-NO-DEFAULTS: capabilities.proposals lists the default type {0:?}")]
+    /// KP-NO-DEFAULTS: capabilities list a default (or the reserved) proposal type.
+    #[error("KP-NO-DEFAULTS: capabilities.proposals lists the default or reserved type {0:?}")]
     ListedDefaultProposal(ProposalType),
     /// KP-EXT-PLACEMENT: a known extension type where the registry forbids it.
     #[error("KP-EXT-PLACEMENT: extension {extension_type:?} is not allowed in {location}")]

@@ -4,7 +4,7 @@
 //! Every rule of the table in docs/DESIGN.md §4 (and the README) is applied,
 //! and the error names the rule. The order reports the most useful reason
 //! first and does the cheap work first: version and suite, structure and
-//! policy ([`checks`]), the lifetime, key encodings, then the two
+//! policy (the `checks` module), the lifetime, key encodings, then the two
 //! signatures, then the application's checks (registered extension bodies,
 //! the credential validator), which may be expensive and should only see
 //! authenticated input.

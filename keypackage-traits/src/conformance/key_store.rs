@@ -20,7 +20,9 @@ use std::collections::BTreeMap;
 use std::sync::Barrier;
 use std::thread;
 
-use crate::key_store::{KeyStore, KeyStoreError, StoreCounts, StoredKeyPackage, StoredSummary};
+use crate::key_store::{
+    BundleHeader, KeyStore, KeyStoreError, StoreCounts, StoredKeyPackage, StoredSummary,
+};
 use crate::keys::{HpkePublicKey, KeyPackageRef, Secret};
 
 /// Threads in the concurrency checks.
@@ -33,6 +35,9 @@ pub fn run<S: KeyStore>(make: impl Fn() -> S) {
     check_store_get_round_trip(&make());
     check_duplicate_reference_refused(&make());
     check_duplicate_init_key_refused(&make());
+    check_store_many(&make());
+    check_store_many_duplicate_in_batch(&make());
+    check_store_many_duplicate_of_stored(&make());
     check_take_once(&make());
     check_take_then_put_back(&make());
     check_last_resort_stays(&make());
@@ -87,28 +92,60 @@ impl EntryGen {
         self.next_u64().checked_rem(bound).unwrap_or(0)
     }
 
-    /// A fresh entry: 32-byte reference and init key, and a bundle of 1 to
-    /// 400 random bytes.
+    /// A fresh entry: 32-byte reference and init key, and a bundle of a
+    /// header and 1 to 400 random bytes.
     pub fn entry(&mut self, not_after: u64, last_resort: bool) -> StoredKeyPackage {
         let len = usize::try_from(self.below(400)).unwrap_or(0) + 1;
         self.entry_with_bundle(not_after, last_resort, len)
     }
 
-    /// A fresh entry whose bundle has exactly `bundle_len` random bytes.
+    /// A fresh entry whose bundle is a header followed by exactly `body_len`
+    /// random bytes (standing in for the key package and private keys).
     pub fn entry_with_bundle(
         &mut self,
         not_after: u64,
         last_resort: bool,
-        bundle_len: usize,
+        body_len: usize,
     ) -> StoredKeyPackage {
-        StoredKeyPackage {
+        let header = BundleHeader {
             reference: KeyPackageRef::new(self.bytes(32)),
             init_key: HpkePublicKey::new(self.bytes(32)),
             not_after,
             last_resort,
-            bundle: Secret::new(self.bytes(bundle_len)),
-        }
+        };
+        let body = self.bytes(body_len);
+        make_entry(&header, &body)
     }
+
+    /// A fresh entry with the given reference or init key (the others
+    /// fresh): for duplicates.
+    pub fn entry_sharing(
+        &mut self,
+        reference: Option<&KeyPackageRef>,
+        init_key: Option<&HpkePublicKey>,
+        not_after: u64,
+        last_resort: bool,
+    ) -> StoredKeyPackage {
+        let fresh = self.entry(not_after, last_resort);
+        let header = BundleHeader {
+            reference: reference.unwrap_or(fresh.reference()).clone(),
+            init_key: init_key.unwrap_or(fresh.init_key()).clone(),
+            not_after,
+            last_resort,
+        };
+        let body = self.bytes(64);
+        make_entry(&header, &body)
+    }
+}
+
+/// The entry of a synthetic bundle: `header` then `body`.
+pub fn make_entry(header: &BundleHeader, body: &[u8]) -> StoredKeyPackage {
+    let mut bundle = Vec::with_capacity(body.len().saturating_add(80));
+    header
+        .encode(&mut bundle)
+        .expect("a synthetic header encodes");
+    bundle.extend_from_slice(body);
+    StoredKeyPackage::from_bundle(Secret::new(bundle)).expect("a synthetic bundle has a header")
 }
 
 // ---------------------------------------------------------------------------
@@ -126,28 +163,49 @@ fn put<S: KeyStore>(check: &str, store: &S, entry: &StoredKeyPackage) {
 }
 
 fn get<S: KeyStore>(check: &str, store: &S, entry: &StoredKeyPackage) -> Option<StoredKeyPackage> {
-    ok(check, "get", store.get(&entry.reference))
+    ok(check, "get", store.get(entry.reference()))
 }
 
 /// Asserts that `found` is exactly `expected`, byte for byte.
 fn assert_same(check: &str, found: Option<StoredKeyPackage>, expected: &StoredKeyPackage) {
     match found {
         Some(found) => {
-            assert_eq!(found.reference, expected.reference, "{check}: reference");
-            assert_eq!(found.init_key, expected.init_key, "{check}: init_key");
-            assert_eq!(found.not_after, expected.not_after, "{check}: not_after");
+            assert_describes_its_bundle(check, &found);
             assert_eq!(
-                found.last_resort, expected.last_resort,
+                found.reference(),
+                expected.reference(),
+                "{check}: reference"
+            );
+            assert_eq!(found.init_key(), expected.init_key(), "{check}: init_key");
+            assert_eq!(
+                found.not_after(),
+                expected.not_after(),
+                "{check}: not_after"
+            );
+            assert_eq!(
+                found.last_resort(),
+                expected.last_resort(),
                 "{check}: last_resort"
             );
             assert!(
-                found.bundle.expose() == expected.bundle.expose(),
+                found.bundle().expose() == expected.bundle().expose(),
                 "{check}: bundle bytes differ ({} vs {} bytes)",
-                found.bundle.len(),
-                expected.bundle.len()
+                found.bundle().len(),
+                expected.bundle().len()
             );
         }
-        None => panic!("{check}: {:?} is missing", expected.reference),
+        None => panic!("{check}: {:?} is missing", expected.reference()),
+    }
+}
+
+/// Asserts that the store returned an entry whose fields are its bundle's.
+fn assert_describes_its_bundle(check: &str, found: &StoredKeyPackage) {
+    match StoredKeyPackage::from_bundle(found.bundle().clone()) {
+        Ok(described) => assert!(
+            described == *found,
+            "{check}: the entry's fields differ from its bundle's header"
+        ),
+        Err(err) => panic!("{check}: the returned bundle lost its header: {err}"),
     }
 }
 
@@ -203,7 +261,7 @@ pub fn check_store_get_round_trip<S: KeyStore>(store: &S) {
         "{C}: unknown reference found"
     );
     assert!(
-        ok(C, "take", store.take(&unknown.reference)).is_none(),
+        ok(C, "take", store.take(unknown.reference())).is_none(),
         "{C}: unknown reference taken"
     );
     assert_eq!(list(C, store).len(), samples.len(), "{C}: list length");
@@ -218,8 +276,7 @@ pub fn check_duplicate_reference_refused<S: KeyStore>(store: &S) {
     let first = entries.entry(100, false);
     put(C, store, &first);
 
-    let mut other = entries.entry(200, true);
-    other.reference = first.reference.clone();
+    let other = entries.entry_sharing(Some(first.reference()), None, 200, true);
     assert_refused(C, store.store(other.clone()), "reference");
     // Same reference and same init key: the reference is reported.
     assert_refused(C, store.store(first.clone()), "reference");
@@ -227,8 +284,7 @@ pub fn check_duplicate_reference_refused<S: KeyStore>(store: &S) {
     assert_same(C, get(C, store, &first), &first);
     assert_eq!(count(C, store, 0).total, 1, "{C}: total after refusals");
     // The refused entry's init key was not claimed.
-    let mut fresh = entries.entry(300, false);
-    fresh.init_key = other.init_key.clone();
+    let fresh = entries.entry_sharing(None, Some(other.init_key()), 300, false);
     put(C, store, &fresh);
     assert_same(C, get(C, store, &fresh), &fresh);
 }
@@ -245,8 +301,7 @@ pub fn check_duplicate_init_key_refused<S: KeyStore>(store: &S) {
     put(C, store, &last_resort);
 
     for holder in [&first, &last_resort] {
-        let mut clash = entries.entry(200, false);
-        clash.init_key = holder.init_key.clone();
+        let clash = entries.entry_sharing(None, Some(holder.init_key()), 200, false);
         assert_refused(C, store.store(clash.clone()), "init_key");
         assert!(get(C, store, &clash).is_none(), "{C}: refused entry stored");
         assert_same(C, get(C, store, holder), holder);
@@ -254,13 +309,143 @@ pub fn check_duplicate_init_key_refused<S: KeyStore>(store: &S) {
     assert_eq!(count(C, store, 0).total, 2, "{C}: total after refusals");
 
     assert!(
-        ok(C, "delete", store.delete(&first.reference)),
+        ok(C, "delete", store.delete(first.reference())),
         "{C}: delete"
     );
-    let mut reuse = entries.entry(200, false);
-    reuse.init_key = first.init_key.clone();
+    let reuse = entries.entry_sharing(None, Some(first.init_key()), 200, false);
     put(C, store, &reuse);
     assert_same(C, get(C, store, &reuse), &reuse);
+}
+
+/// `store_many` stores a whole batch, each entry byte for byte, normal and
+/// last-resort alike; an empty batch changes nothing.
+pub fn check_store_many<S: KeyStore>(store: &S) {
+    const C: &str = "store_many";
+    let mut entries = EntryGen::new(30);
+    let first = entries.entry(500, false);
+    put(C, store, &first);
+    ok(C, "store_many(empty)", store.store_many(Vec::new()));
+    assert_eq!(count(C, store, 0).total, 1, "{C}: empty batch");
+    let batch: Vec<_> = (0..300u64)
+        .map(|i| entries.entry(1_000 + i % 7, i % 50 == 0))
+        .collect();
+    ok(C, "store_many", store.store_many(batch.clone()));
+    for entry in batch.iter().chain([&first]) {
+        assert_same(C, get(C, store, entry), entry);
+    }
+    let counts = count(C, store, 0);
+    assert_eq!((counts.total, counts.last_resort), (301, 6), "{C}: counts");
+    // A batch is used like single entries: one take each.
+    for entry in batch.iter().filter(|e| !e.last_resort()).take(5) {
+        assert_same(C, ok(C, "take", store.take(entry.reference())), entry);
+        assert!(
+            ok(C, "take", store.take(entry.reference())).is_none(),
+            "{C}"
+        );
+    }
+}
+
+/// Asserts that none of `batch` is stored and the store holds `total`.
+fn assert_none_stored<S: KeyStore>(
+    check: &str,
+    store: &S,
+    batch: &[StoredKeyPackage],
+    total: usize,
+) {
+    for entry in batch {
+        // (A clash's reference may be held by the stored key package it
+        // clashes with: that one is not the batch's.)
+        assert!(
+            get(check, store, entry).as_ref() != Some(entry),
+            "{check}: part of a refused batch was stored"
+        );
+    }
+    assert_eq!(count(check, store, 0).total, total, "{check}: total");
+}
+
+/// A batch with two entries sharing a reference, or an init key, is refused
+/// with the right error and none of it is stored; without the offender the
+/// same batch stores (the refused one claimed nothing).
+pub fn check_store_many_duplicate_in_batch<S: KeyStore>(store: &S) {
+    const C: &str = "store_many_duplicate_in_batch";
+    let mut entries = EntryGen::new(31);
+    let kept = entries.entry(10, false);
+    put(C, store, &kept);
+    for same_reference in [true, false] {
+        let mut batch: Vec<_> = (0..20).map(|_| entries.entry(10, false)).collect();
+        let model = batch.get(3).expect("20 entries").clone();
+        let clash = if same_reference {
+            entries.entry_sharing(Some(model.reference()), None, 10, false)
+        } else {
+            entries.entry_sharing(None, Some(model.init_key()), 10, true)
+        };
+        batch.insert(15, clash);
+        let result = store.store_many(batch.clone());
+        assert_refused(
+            C,
+            result,
+            if same_reference {
+                "reference"
+            } else {
+                "init_key"
+            },
+        );
+        assert_none_stored(C, store, &batch, 1);
+        batch.remove(15);
+        ok(
+            C,
+            "store_many without the clash",
+            store.store_many(batch.clone()),
+        );
+        for entry in &batch {
+            assert_same(C, get(C, store, entry), entry);
+        }
+        for entry in &batch {
+            assert!(ok(C, "delete", store.delete(entry.reference())), "{C}");
+        }
+    }
+    assert_same(C, get(C, store, &kept), &kept);
+}
+
+/// A batch one of whose entries clashes with a stored key package (by
+/// reference, or by init key, even a reserved one's) is refused and none of
+/// it is stored; the stored one is unchanged.
+pub fn check_store_many_duplicate_of_stored<S: KeyStore>(store: &S) {
+    const C: &str = "store_many_duplicate_of_stored";
+    let mut entries = EntryGen::new(32);
+    let stored = entries.entry(10, false);
+    let reserved = entries.entry(10, false);
+    put(C, store, &stored);
+    put(C, store, &reserved);
+    assert!(
+        ok(C, "reserve", store.reserve(reserved.reference(), 3)).is_some(),
+        "{C}: reserve"
+    );
+    let clashes = [
+        (
+            entries.entry_sharing(Some(stored.reference()), None, 10, false),
+            "reference",
+        ),
+        (
+            entries.entry_sharing(None, Some(stored.init_key()), 10, false),
+            "init_key",
+        ),
+        (
+            entries.entry_sharing(None, Some(reserved.init_key()), 10, true),
+            "init_key",
+        ),
+    ];
+    for (clash, want) in clashes {
+        for at in [0, 9, 19] {
+            let mut batch: Vec<_> = (0..19).map(|_| entries.entry(10, false)).collect();
+            batch.insert(at, clash.clone());
+            assert_refused(C, store.store_many(batch.clone()), want);
+            assert_none_stored(C, store, &batch, 2);
+        }
+    }
+    assert_same(C, get(C, store, &stored), &stored);
+    assert_same(C, get(C, store, &reserved), &reserved);
+    assert_eq!(count(C, store, 0).reserved, 1, "{C}: reservation kept");
 }
 
 /// `take` returns a normal key package once and removes it in the same step;
@@ -273,9 +458,9 @@ pub fn check_take_once<S: KeyStore>(store: &S) {
     put(C, store, &spent);
     put(C, store, &kept);
 
-    assert_same(C, ok(C, "take", store.take(&spent.reference)), &spent);
+    assert_same(C, ok(C, "take", store.take(spent.reference())), &spent);
     assert!(
-        ok(C, "take", store.take(&spent.reference)).is_none(),
+        ok(C, "take", store.take(spent.reference())).is_none(),
         "{C}: second take"
     );
     assert!(
@@ -283,7 +468,7 @@ pub fn check_take_once<S: KeyStore>(store: &S) {
         "{C}: taken entry still stored"
     );
     assert!(
-        !ok(C, "delete", store.delete(&spent.reference)),
+        !ok(C, "delete", store.delete(spent.reference())),
         "{C}: delete after take"
     );
     assert_same(C, get(C, store, &kept), &kept);
@@ -291,12 +476,11 @@ pub fn check_take_once<S: KeyStore>(store: &S) {
     assert!(
         list(C, store)
             .iter()
-            .all(|s| s.reference != spent.reference),
+            .all(|s| s.reference != *spent.reference()),
         "{C}: taken entry listed"
     );
 
-    let mut reuse = entries.entry(100, false);
-    reuse.init_key = spent.init_key.clone();
+    let reuse = entries.entry_sharing(None, Some(spent.init_key()), 100, false);
     put(C, store, &reuse);
 }
 
@@ -307,10 +491,10 @@ pub fn check_take_then_put_back<S: KeyStore>(store: &S) {
     let mut entries = EntryGen::new(5);
     let entry = entries.entry(100, false);
     put(C, store, &entry);
-    let taken = ok(C, "take", store.take(&entry.reference)).expect("take_then_put_back: take");
+    let taken = ok(C, "take", store.take(entry.reference())).expect("take_then_put_back: take");
     ok(C, "put back", store.store(taken));
     assert_same(C, get(C, store, &entry), &entry);
-    assert_same(C, ok(C, "take", store.take(&entry.reference)), &entry);
+    assert_same(C, ok(C, "take", store.take(entry.reference())), &entry);
 }
 
 /// A last-resort key package is handed to every `take` and stays, until it is
@@ -321,17 +505,17 @@ pub fn check_last_resort_stays<S: KeyStore>(store: &S) {
     let entry = entries.entry(100, true);
     put(C, store, &entry);
     for _ in 0..5 {
-        assert_same(C, ok(C, "take", store.take(&entry.reference)), &entry);
+        assert_same(C, ok(C, "take", store.take(entry.reference())), &entry);
     }
     assert_same(C, get(C, store, &entry), &entry);
     let counts = count(C, store, 0);
     assert_eq!((counts.total, counts.last_resort), (1, 1), "{C}: counts");
     assert!(
-        ok(C, "delete", store.delete(&entry.reference)),
+        ok(C, "delete", store.delete(entry.reference())),
         "{C}: delete"
     );
     assert!(
-        ok(C, "take", store.take(&entry.reference)).is_none(),
+        ok(C, "take", store.take(entry.reference())).is_none(),
         "{C}: after delete"
     );
 }
@@ -346,15 +530,15 @@ pub fn check_reserve_confirm<S: KeyStore>(store: &S) {
 
     assert_same(
         C,
-        ok(C, "reserve", store.reserve(&entry.reference, 42)),
+        ok(C, "reserve", store.reserve(entry.reference(), 42)),
         &entry,
     );
     assert!(
-        ok(C, "reserve", store.reserve(&entry.reference, 43)).is_none(),
+        ok(C, "reserve", store.reserve(entry.reference(), 43)).is_none(),
         "{C}: twice"
     );
     assert!(
-        ok(C, "take", store.take(&entry.reference)).is_none(),
+        ok(C, "take", store.take(entry.reference())).is_none(),
         "{C}: take reserved"
     );
     // Still stored, visible as reserved, and counted as such.
@@ -373,7 +557,7 @@ pub fn check_reserve_confirm<S: KeyStore>(store: &S) {
     assert_refused(C, store.store(entry.clone()), "reference");
 
     assert!(
-        ok(C, "confirm", store.confirm(&entry.reference)),
+        ok(C, "confirm", store.confirm(entry.reference())),
         "{C}: confirm"
     );
     assert!(
@@ -381,11 +565,11 @@ pub fn check_reserve_confirm<S: KeyStore>(store: &S) {
         "{C}: confirmed entry still stored"
     );
     assert!(
-        !ok(C, "confirm", store.confirm(&entry.reference)),
+        !ok(C, "confirm", store.confirm(entry.reference())),
         "{C}: confirm twice"
     );
     assert!(
-        !ok(C, "release", store.release(&entry.reference)),
+        !ok(C, "release", store.release(entry.reference())),
         "{C}: release after confirm"
     );
     assert_eq!(count(C, store, 0).total, 0, "{C}: total");
@@ -401,15 +585,15 @@ pub fn check_reserve_release<S: KeyStore>(store: &S) {
 
     assert_same(
         C,
-        ok(C, "reserve", store.reserve(&entry.reference, 1)),
+        ok(C, "reserve", store.reserve(entry.reference(), 1)),
         &entry,
     );
     assert!(
-        ok(C, "release", store.release(&entry.reference)),
+        ok(C, "release", store.release(entry.reference())),
         "{C}: release"
     );
     assert!(
-        !ok(C, "release", store.release(&entry.reference)),
+        !ok(C, "release", store.release(entry.reference())),
         "{C}: release twice"
     );
     let summaries = list(C, store);
@@ -419,7 +603,7 @@ pub fn check_reserve_release<S: KeyStore>(store: &S) {
         "{C}: still reserved"
     );
     assert_eq!(count(C, store, 0).available(), 1, "{C}: available");
-    assert_same(C, ok(C, "take", store.take(&entry.reference)), &entry);
+    assert_same(C, ok(C, "take", store.take(entry.reference())), &entry);
 }
 
 /// `confirm` and `release` of an unreserved or unknown key package change
@@ -431,19 +615,19 @@ pub fn check_confirm_needs_reservation<S: KeyStore>(store: &S) {
     let unknown = entries.entry(100, false);
     put(C, store, &entry);
     assert!(
-        !ok(C, "confirm", store.confirm(&entry.reference)),
+        !ok(C, "confirm", store.confirm(entry.reference())),
         "{C}: confirm"
     );
     assert!(
-        !ok(C, "release", store.release(&entry.reference)),
+        !ok(C, "release", store.release(entry.reference())),
         "{C}: release"
     );
     assert!(
-        !ok(C, "confirm", store.confirm(&unknown.reference)),
+        !ok(C, "confirm", store.confirm(unknown.reference())),
         "{C}: unknown"
     );
     assert!(
-        !ok(C, "release", store.release(&unknown.reference)),
+        !ok(C, "release", store.release(unknown.reference())),
         "{C}: unknown"
     );
     assert_same(C, get(C, store, &entry), &entry);
@@ -459,16 +643,16 @@ pub fn check_last_resort_reserve<S: KeyStore>(store: &S) {
     for now in 0..3 {
         assert_same(
             C,
-            ok(C, "reserve", store.reserve(&entry.reference, now)),
+            ok(C, "reserve", store.reserve(entry.reference(), now)),
             &entry,
         );
     }
     assert!(
-        !ok(C, "confirm", store.confirm(&entry.reference)),
+        !ok(C, "confirm", store.confirm(entry.reference())),
         "{C}: confirm"
     );
     assert!(
-        !ok(C, "release", store.release(&entry.reference)),
+        !ok(C, "release", store.release(entry.reference())),
         "{C}: release"
     );
     assert_eq!(
@@ -478,7 +662,7 @@ pub fn check_last_resort_reserve<S: KeyStore>(store: &S) {
     );
     let counts = count(C, store, 0);
     assert_eq!((counts.last_resort, counts.reserved), (1, 0), "{C}: counts");
-    assert_same(C, ok(C, "take", store.take(&entry.reference)), &entry);
+    assert_same(C, ok(C, "take", store.take(entry.reference())), &entry);
 }
 
 /// `release_stale` frees the reservations made before the given time (the
@@ -493,11 +677,11 @@ pub fn check_release_stale<S: KeyStore>(store: &S) {
         put(C, store, entry);
     }
     assert!(
-        ok(C, "reserve", store.reserve(&old.reference, 100)).is_some(),
+        ok(C, "reserve", store.reserve(old.reference(), 100)).is_some(),
         "{C}: old"
     );
     assert!(
-        ok(C, "reserve", store.reserve(&recent.reference, 200)).is_some(),
+        ok(C, "reserve", store.reserve(recent.reference(), 200)).is_some(),
         "{C}: recent"
     );
 
@@ -511,9 +695,9 @@ pub fn check_release_stale<S: KeyStore>(store: &S) {
         1,
         "{C}: at 150"
     );
-    assert_same(C, ok(C, "take", store.take(&old.reference)), &old);
+    assert_same(C, ok(C, "take", store.take(old.reference())), &old);
     assert!(
-        ok(C, "take", store.take(&recent.reference)).is_none(),
+        ok(C, "take", store.take(recent.reference())).is_none(),
         "{C}: recent freed"
     );
     assert_eq!(
@@ -521,7 +705,7 @@ pub fn check_release_stale<S: KeyStore>(store: &S) {
         1,
         "{C}: all"
     );
-    assert_same(C, ok(C, "take", store.take(&recent.reference)), &recent);
+    assert_same(C, ok(C, "take", store.take(recent.reference())), &recent);
     assert_same(C, get(C, store, &free), &free);
 }
 
@@ -538,22 +722,22 @@ pub fn check_delete<S: KeyStore>(store: &S) {
         put(C, store, entry);
     }
     assert!(
-        ok(C, "reserve", store.reserve(&reserved.reference, 1)).is_some(),
+        ok(C, "reserve", store.reserve(reserved.reference(), 1)).is_some(),
         "{C}: reserve"
     );
     for entry in [&normal, &last_resort, &reserved] {
         assert!(
-            ok(C, "delete", store.delete(&entry.reference)),
+            ok(C, "delete", store.delete(entry.reference())),
             "{C}: delete"
         );
         assert!(get(C, store, entry).is_none(), "{C}: deleted entry found");
         assert!(
-            !ok(C, "delete", store.delete(&entry.reference)),
+            !ok(C, "delete", store.delete(entry.reference())),
             "{C}: delete twice"
         );
     }
     assert!(
-        !ok(C, "confirm", store.confirm(&reserved.reference)),
+        !ok(C, "confirm", store.confirm(reserved.reference())),
         "{C}: confirm deleted"
     );
     assert_same(C, get(C, store, &kept), &kept);
@@ -576,8 +760,8 @@ pub fn check_list_order<S: KeyStore>(store: &S) {
         let entry = entries.entry(not_after, i % 7 == 0);
         put(C, store, &entry);
         expected.insert(
-            (entry.not_after, entry.reference.as_slice().to_vec()),
-            entry.last_resort,
+            (entry.not_after(), entry.reference().as_slice().to_vec()),
+            entry.last_resort(),
         );
     }
     let listed = list(C, store);
@@ -619,7 +803,7 @@ pub fn check_count_with_injected_now<S: KeyStore>(store: &S) {
         put(C, store, entry);
     }
     assert!(
-        ok(C, "reserve", store.reserve(&reserved_30.reference, 5)).is_some(),
+        ok(C, "reserve", store.reserve(reserved_30.reference(), 5)).is_some(),
         "{C}"
     );
 
@@ -659,7 +843,7 @@ pub fn check_delete_expired<S: KeyStore>(store: &S) {
         put(C, store, entry);
     }
     assert!(
-        ok(C, "reserve", store.reserve(&reserved_5.reference, 1)).is_some(),
+        ok(C, "reserve", store.reserve(reserved_5.reference(), 1)).is_some(),
         "{C}"
     );
 
@@ -692,7 +876,7 @@ pub fn check_delete_expired<S: KeyStore>(store: &S) {
     );
     // The reserved one goes once its join gave it back.
     assert!(
-        ok(C, "release", store.release(&reserved_5.reference)),
+        ok(C, "release", store.release(reserved_5.reference())),
         "{C}: release"
     );
     assert_eq!(
@@ -735,13 +919,13 @@ pub fn check_concurrent_take<S: KeyStore>(store: &S) {
                             RACE_REFS - 1 - step
                         };
                         let entry = race.get(i).expect("index in range");
-                        if let Some(taken) = ok(C, "take", store.take(&entry.reference)) {
+                        if let Some(taken) = ok(C, "take", store.take(entry.reference())) {
                             assert_same(C, Some(taken), entry);
                             won.push(i);
                         }
                         if step % 50 == t {
                             let again =
-                                ok(C, "take last resort", store.take(&last_resort.reference));
+                                ok(C, "take last resort", store.take(last_resort.reference()));
                             assert_same(C, again, last_resort);
                             last_resort_takes += 1;
                         }
@@ -808,9 +992,9 @@ pub fn check_concurrent_take_and_reserve<S: KeyStore>(store: &S) {
                     for (i, entry) in race.iter().enumerate() {
                         let reserving = t % 2 == 1;
                         let got = if reserving {
-                            ok(C, "reserve", store.reserve(&entry.reference, 7))
+                            ok(C, "reserve", store.reserve(entry.reference(), 7))
                         } else {
-                            ok(C, "take", store.take(&entry.reference))
+                            ok(C, "take", store.take(entry.reference()))
                         };
                         if let Some(got) = got {
                             assert_same(C, Some(got), entry);
@@ -852,7 +1036,7 @@ pub fn check_concurrent_take_and_reserve<S: KeyStore>(store: &S) {
     for i in reserved {
         let entry = race.get(i).expect("index in range");
         assert!(
-            ok(C, "confirm", store.confirm(&entry.reference)),
+            ok(C, "confirm", store.confirm(entry.reference())),
             "{C}: confirm"
         );
     }
@@ -872,13 +1056,11 @@ pub fn check_concurrent_duplicates<S: KeyStore>(store: &S) {
         let same_reference = round % 2 == 0;
         let group: Vec<StoredKeyPackage> = (0..THREADS)
             .map(|_| {
-                let mut entry = entries.entry(100, false);
                 if same_reference {
-                    entry.reference = base.reference.clone();
+                    entries.entry_sharing(Some(base.reference()), None, 100, false)
                 } else {
-                    entry.init_key = base.init_key.clone();
+                    entries.entry_sharing(None, Some(base.init_key()), 100, false)
                 }
-                entry
             })
             .collect();
         let barrier = Barrier::new(THREADS);
@@ -931,8 +1113,8 @@ mod tests {
         let (x, y) = (a.entry(1, false), b.entry(1, false));
         assert_eq!(x, y);
         let z = a.entry(1, false);
-        assert_ne!(x.reference, z.reference);
-        assert_ne!(x.init_key, z.init_key);
+        assert_ne!(x.reference(), z.reference());
+        assert_ne!(x.init_key(), z.init_key());
         assert_eq!(a.bytes(13).len(), 13);
         assert_eq!(a.below(0), 0);
         assert!(a.below(3) < 3);
