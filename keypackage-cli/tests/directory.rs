@@ -198,7 +198,13 @@ fn postgres_publish_count_claim() {
             std::env::var_os("CI").is_none(),
             "KEYPACKAGE_TEST_POSTGRES is not set under CI"
         );
-        eprintln!("SKIPPED: PostgreSQL test, KEYPACKAGE_TEST_POSTGRES is not set");
+        // Straight to stderr: the harness captures eprintln! of passing tests.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: PostgreSQL test, KEYPACKAGE_TEST_POSTGRES is not set \
+             (run `eval \"$(bash .ci/postgres.sh start)\"` first)"
+        );
         return;
     };
     // A fresh owner in the shared test database (prune is left out: it

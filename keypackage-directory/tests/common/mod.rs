@@ -22,10 +22,17 @@ pub fn postgres_url() -> Option<String> {
                 std::env::var_os("CI").is_none(),
                 "{POSTGRES_ENV} is not set under CI: .ci/run must start PostgreSQL (.ci/postgres.sh)"
             );
-            eprintln!(
-                "SKIPPED: PostgreSQL test, {POSTGRES_ENV} is not set \
-                 (run `eval \"$(bash .ci/postgres.sh start)\"` first)"
-            );
+            // Once per test binary, straight to stderr: the test harness
+            // captures eprintln! of passing tests, and this must be seen.
+            static NOTICE: std::sync::Once = std::sync::Once::new();
+            NOTICE.call_once(|| {
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "SKIPPED: the PostgreSQL tests of this binary, {POSTGRES_ENV} is not set \
+                     (run `eval \"$(bash .ci/postgres.sh start)\"` first)"
+                );
+            });
             None
         }
     }
