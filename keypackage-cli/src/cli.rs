@@ -53,6 +53,9 @@ pub enum Command {
     Store(StoreArgs),
     /// Measure key package creation and validation (µs per key package).
     Speed(SpeedArgs),
+    /// A delivery service's key package directory (SQLite or PostgreSQL):
+    /// publish, claim, count, prune.
+    Directory(crate::directory::DirectoryArgs),
 }
 
 /// Output encodings of `kp generate`.

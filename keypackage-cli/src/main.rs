@@ -13,6 +13,7 @@
 
 mod backend;
 mod cli;
+mod directory;
 mod error;
 mod generate;
 mod input;
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
         Command::Ref(args) => read::run_ref(args),
         Command::Store(args) => run_store(args),
         Command::Speed(args) => speed::run(args),
+        Command::Directory(args) => directory::run(args),
     };
     match result {
         Ok(code) => code,
