@@ -79,8 +79,23 @@ pub enum DirectoryError {
         max: usize,
     },
     /// A validation task failed to complete (a bug).
-    #[error("internal error: {0}")]
-    Internal(String),
+    #[error("internal error: {detail}")]
+    Internal {
+        /// What went wrong.
+        detail: String,
+    },
+}
+
+impl DirectoryError {
+    /// Whose fault the error is.
+    pub const fn fault(&self) -> keypackage_core::traits::Fault {
+        use keypackage_core::traits::Fault;
+        match self {
+            Self::Store(e) => e.fault(),
+            Self::InvalidName { .. } | Self::TooManyOwners { .. } => Fault::Caller,
+            Self::Internal { .. } => Fault::Bug,
+        }
+    }
 }
 
 /// Why an uploaded item was not stored.
@@ -313,9 +328,9 @@ fn validate_chunk<P: PublishPolicy>(
                 .lifetime()
                 .map(|l| l.not_after)
                 .ok_or_else(|| {
-                    Refusal::Invalid(ValidationError::Internal(
-                        "a validated key package has no lifetime".into(),
-                    ))
+                    Refusal::Invalid(ValidationError::Internal {
+                        detail: "a validated key package has no lifetime".into(),
+                    })
                 })?;
             // The bare encoding as uploaded: decoding is canonical, so these
             // are exactly the bytes that were validated.
@@ -434,7 +449,9 @@ impl Directory {
                 validate_chunk(&*policy_for_task, &owner_for_task, work, now, batch)
             })
             .await
-            .map_err(|e| DirectoryError::Internal(format!("validation task: {e}")))?;
+            .map_err(|e| DirectoryError::Internal {
+                detail: format!("validation task: {e}"),
+            })?;
 
             let mut items = Vec::new();
             let mut slots = Vec::new();
@@ -463,11 +480,13 @@ impl Directory {
             }
             let stored = self.store.publish(owner.to_owned(), items, now).await?;
             if stored.len() != slots.len() {
-                return Err(DirectoryError::Internal(format!(
-                    "the engine answered {} outcomes for {} key packages",
-                    stored.len(),
-                    slots.len()
-                )));
+                return Err(DirectoryError::Internal {
+                    detail: format!(
+                        "the engine answered {} outcomes for {} key packages",
+                        stored.len(),
+                        slots.len()
+                    ),
+                });
             }
             for ((index, reference), outcome) in slots.into_iter().zip(stored) {
                 let published = match outcome {
@@ -486,9 +505,9 @@ impl Directory {
                 }
                 Some(refused) => refused,
                 None => {
-                    return Err(DirectoryError::Internal(
-                        "a repeated key package's first occurrence has no outcome".into(),
-                    ));
+                    return Err(DirectoryError::Internal {
+                        detail: "a repeated key package's first occurrence has no outcome".into(),
+                    });
                 }
             };
             set(&mut outcomes, index, repeated);
@@ -496,7 +515,9 @@ impl Directory {
         let outcomes = outcomes
             .into_iter()
             .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| DirectoryError::Internal("an upload item has no outcome".into()))?;
+            .ok_or_else(|| DirectoryError::Internal {
+                detail: "an upload item has no outcome".into(),
+            })?;
         Ok(PublishReport { outcomes })
     }
 
@@ -509,9 +530,9 @@ impl Directory {
         requester: &str,
     ) -> Result<Claim, DirectoryError> {
         let mut claims = self.claim_many(&[owner], cipher_suite, requester).await?;
-        claims
-            .pop()
-            .ok_or_else(|| DirectoryError::Internal("no answer for the owner".into()))
+        claims.pop().ok_or_else(|| DirectoryError::Internal {
+            detail: "no answer for the owner".into(),
+        })
     }
 
     /// Claims one key package of `cipher_suite` for each of `owners` (a
@@ -553,11 +574,13 @@ impl Directory {
         };
         let claims = self.store.claim(request).await?;
         if claims.len() != owners.len() {
-            return Err(DirectoryError::Internal(format!(
-                "the engine answered {} claims for {} owners",
-                claims.len(),
-                owners.len()
-            )));
+            return Err(DirectoryError::Internal {
+                detail: format!(
+                    "the engine answered {} claims for {} owners",
+                    claims.len(),
+                    owners.len()
+                ),
+            });
         }
         Ok(claims)
     }
@@ -604,15 +627,19 @@ pub async fn open_store(database: &str) -> Result<Arc<dyn Store>, StoreError> {
     if let Some(path) = database.strip_prefix("sqlite:") {
         let path = path.strip_prefix("//").unwrap_or(path);
         if path.is_empty() {
-            return Err(StoreError::Backend("sqlite: needs a file path".into()));
+            return Err(StoreError::Backend {
+                detail: "sqlite: needs a file path".into(),
+            });
         }
         Ok(Arc::new(crate::SqliteStore::open(path).await?))
     } else if database.starts_with("postgres://") || database.starts_with("postgresql://") {
         Ok(Arc::new(crate::PostgresStore::connect(database).await?))
     } else {
-        Err(StoreError::Backend(format!(
-            "unknown database {database:?}: expected sqlite:PATH or postgres://..."
-        )))
+        Err(StoreError::Backend {
+            detail: format!(
+                "unknown database {database:?}: expected sqlite:PATH or postgres://..."
+            ),
+        })
     }
 }
 

@@ -83,12 +83,12 @@ pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
 fn pg(context: &'static str) -> impl Fn(tokio_postgres::Error) -> StoreError {
     move |err| match err.as_db_error() {
-        Some(db) => StoreError::Backend(format!(
-            "{context}: {} ({})",
-            db.message(),
-            db.code().code()
-        )),
-        None => StoreError::Backend(format!("{context}: {err}")),
+        Some(db) => StoreError::Backend {
+            detail: format!("{context}: {} ({})", db.message(), db.code().code()),
+        },
+        None => StoreError::Backend {
+            detail: format!("{context}: {err}"),
+        },
     }
 }
 
@@ -105,8 +105,9 @@ fn get<'a, T: tokio_postgres::types::FromSql<'a>>(
     row: &'a Row,
     index: usize,
 ) -> Result<T, StoreError> {
-    row.try_get(index)
-        .map_err(|e| StoreError::Corrupt(format!("column {index}: {e}")))
+    row.try_get(index).map_err(|e| StoreError::Corrupt {
+        detail: format!("column {index}: {e}"),
+    })
 }
 
 const RATE: &str = "INSERT INTO kpd_claim_rate AS r (requester, owner, window_end, claims)
@@ -246,12 +247,13 @@ async fn migrate(config: &Config) -> Result<(), StoreError> {
         Some(row) => get(&row, 0)?,
         None => 0,
     };
-    let current = usize::try_from(current)
-        .map_err(|_| StoreError::Schema(format!("negative schema version {current}")))?;
+    let current = usize::try_from(current).map_err(|_| StoreError::Schema {
+        detail: format!("negative schema version {current}"),
+    })?;
     if current > MIGRATIONS.len() {
-        return Err(StoreError::Schema(format!(
-            "schema version {current} is newer than this build's {SCHEMA_VERSION}"
-        )));
+        return Err(StoreError::Schema {
+            detail: format!("schema version {current} is newer than this build's {SCHEMA_VERSION}"),
+        });
     }
     for migration in MIGRATIONS.iter().skip(current) {
         tx.batch_execute(migration).await.map_err(&e)?;
@@ -328,9 +330,9 @@ impl PostgresStore {
     /// [`PostgresStore::connect`] with at most `max_connections` connections
     /// (at least 1).
     pub async fn connect_with(url: &str, max_connections: usize) -> Result<Self, StoreError> {
-        let mut config: Config = url
-            .parse()
-            .map_err(|e| StoreError::Backend(format!("database URL: {e}")))?;
+        let mut config: Config = url.parse().map_err(|e| StoreError::Backend {
+            detail: format!("database URL: {e}"),
+        })?;
         if config.get_application_name().is_none() {
             config.application_name("keypackage-directory");
         }
@@ -376,8 +378,9 @@ fn claimed(
         reference: KeyPackageRef::new(reference),
         cipher_suite: request.cipher_suite,
         not_after: time_from_sql(not_after),
-        key_package: key_package
-            .ok_or_else(|| StoreError::Corrupt("an available key package has no bytes".into()))?,
+        key_package: key_package.ok_or_else(|| StoreError::Corrupt {
+            detail: "an available key package has no bytes".into(),
+        })?,
     })
 }
 

@@ -93,9 +93,13 @@ fn sql(context: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
                 | rusqlite::Error::IntegralValueOutOfRange(..)
         );
         if corrupt {
-            StoreError::Corrupt(format!("{context}: {err}"))
+            StoreError::Corrupt {
+                detail: format!("{context}: {err}"),
+            }
         } else {
-            StoreError::Backend(format!("{context}: {err}"))
+            StoreError::Backend {
+                detail: format!("{context}: {err}"),
+            }
         }
     }
 }
@@ -186,7 +190,9 @@ fn writer(conn: Connection, jobs: mpsc::Receiver<Box<dyn Job>>) {
         let committed = if intact {
             conn.execute_batch("COMMIT").map_err(sql("commit"))
         } else {
-            Err(StoreError::Backend("a savepoint failed".into()))
+            Err(StoreError::Backend {
+                detail: "a savepoint failed".into(),
+            })
         };
         if committed.is_err() {
             let _ = conn.execute_batch("ROLLBACK");
@@ -222,9 +228,9 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
         .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
         .map_err(sql("set journal_mode"))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(StoreError::Backend(format!(
-            "journal_mode is {mode}, not wal"
-        )));
+        return Err(StoreError::Backend {
+            detail: format!("journal_mode is {mode}, not wal"),
+        });
     }
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(sql("set synchronous"))?;
@@ -247,16 +253,19 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
         .map_err(sql("read schema"))?;
     if application_id != APPLICATION_ID && (application_id != 0 || objects != 0) {
-        return Err(StoreError::Schema(format!(
-            "not a key package directory (application_id {application_id:#x}, {objects} schema objects)"
-        )));
+        return Err(StoreError::Schema {
+            detail: format!(
+                "not a key package directory (application_id {application_id:#x}, {objects} schema objects)"
+            ),
+        });
     }
-    let current = usize::try_from(version)
-        .map_err(|_| StoreError::Schema(format!("negative schema version {version}")))?;
+    let current = usize::try_from(version).map_err(|_| StoreError::Schema {
+        detail: format!("negative schema version {version}"),
+    })?;
     if current > MIGRATIONS.len() {
-        return Err(StoreError::Schema(format!(
-            "schema version {current} is newer than this build's {SCHEMA_VERSION}"
-        )));
+        return Err(StoreError::Schema {
+            detail: format!("schema version {current} is newer than this build's {SCHEMA_VERSION}"),
+        });
     }
     for migration in MIGRATIONS.iter().skip(current) {
         tx.execute_batch(migration)
@@ -292,7 +301,9 @@ impl SqliteStore {
         std::thread::Builder::new()
             .name("kpd-sqlite-writer".into())
             .spawn(move || writer(conn, queue))
-            .map_err(|e| StoreError::Backend(format!("spawn the writer thread: {e}")))?;
+            .map_err(|e| StoreError::Backend {
+                detail: format!("spawn the writer thread: {e}"),
+            })?;
         Ok(Self {
             jobs,
             reader: Arc::new(Mutex::new(reader)),
@@ -305,7 +316,9 @@ impl SqliteStore {
         let path = path.as_ref().to_path_buf();
         tokio::task::spawn_blocking(move || Self::open_blocking(path))
             .await
-            .map_err(|e| StoreError::Backend(format!("open task: {e}")))?
+            .map_err(|e| StoreError::Backend {
+                detail: format!("open task: {e}"),
+            })?
     }
 
     /// The file.
@@ -341,7 +354,9 @@ impl SqliteStore {
                 work(&conn)
             })
             .await
-            .map_err(|e| StoreError::Backend(format!("read task: {e}")))?
+            .map_err(|e| StoreError::Backend {
+                detail: format!("read task: {e}"),
+            })?
         })
     }
 }
@@ -428,8 +443,9 @@ fn claimed(row: Row, request: &ClaimRequest) -> Result<ClaimedKeyPackage, StoreE
         reference: KeyPackageRef::new(reference),
         cipher_suite: request.cipher_suite,
         not_after: time_from_sql(not_after),
-        key_package: key_package
-            .ok_or_else(|| StoreError::Corrupt("an available key package has no bytes".into()))?,
+        key_package: key_package.ok_or_else(|| StoreError::Corrupt {
+            detail: "an available key package has no bytes".into(),
+        })?,
     })
 }
 
@@ -478,9 +494,9 @@ fn claim_in(conn: &Connection, request: &ClaimRequest) -> Result<Vec<Claim>, Sto
                 .and_then(|mut stmt| stmt.execute(params![row.0, now]))
                 .map_err(sql("take key package"))?;
             if taken != 1 {
-                return Err(StoreError::Backend(
-                    "a selected key package vanished inside the transaction".into(),
-                ));
+                return Err(StoreError::Backend {
+                    detail: "a selected key package vanished inside the transaction".into(),
+                });
             }
             answers.push(Claim::KeyPackage(claimed(row, request)?));
         } else if let Some(row) = read(LAST_RESORT)? {

@@ -23,18 +23,35 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub enum StoreError {
     /// The database failed or could not be reached (the environment's fault);
     /// nothing was changed by the failed call.
-    #[error("database error: {0}")]
-    Backend(String),
+    #[error("database error: {detail}")]
+    Backend {
+        /// What went wrong.
+        detail: String,
+    },
     /// The database holds a value this crate never writes.
-    #[error("database is corrupt: {0}")]
-    Corrupt(String),
+    #[error("database is corrupt: {detail}")]
+    Corrupt {
+        /// What went wrong.
+        detail: String,
+    },
     /// The database belongs to another application, or to a newer version of
     /// this crate (its schema version is higher than ours).
-    #[error("database schema: {0}")]
-    Schema(String),
+    #[error("database schema: {detail}")]
+    Schema {
+        /// What went wrong.
+        detail: String,
+    },
     /// The engine has shut down (its writer thread is gone).
     #[error("the storage engine is closed")]
     Closed,
+}
+
+impl StoreError {
+    /// Whose fault the error is: the environment's (the database, or a
+    /// database of another kind), never a key package's maker.
+    pub const fn fault(&self) -> keypackage_core::traits::Fault {
+        keypackage_core::traits::Fault::Environment
+    }
 }
 
 /// A validated key package, as an engine stores it.
@@ -243,14 +260,18 @@ pub(crate) fn time_from_sql(value: i64) -> u64 {
 
 /// A count read from SQL.
 pub(crate) fn count_from_sql(value: i64) -> Result<u64, StoreError> {
-    u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("negative count {value}")))
+    u64::try_from(value).map_err(|_| StoreError::Corrupt {
+        detail: format!("negative count {value}"),
+    })
 }
 
 /// A suite read from SQL.
 pub(crate) fn suite_from_sql(value: i64) -> Result<Ciphersuite, StoreError> {
     u16::try_from(value)
         .map(Ciphersuite)
-        .map_err(|_| StoreError::Corrupt(format!("cipher suite {value}")))
+        .map_err(|_| StoreError::Corrupt {
+            detail: format!("cipher suite {value}"),
+        })
 }
 
 #[cfg(test)]

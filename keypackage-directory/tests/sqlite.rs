@@ -65,7 +65,7 @@ async fn a_foreign_or_newer_file_is_refused() {
         conn.execute_batch("CREATE TABLE t (x)").unwrap();
     }
     let err = SqliteStore::open(&foreign).await.unwrap_err();
-    assert!(matches!(err, StoreError::Schema(_)), "{err:?}");
+    assert!(matches!(err, StoreError::Schema { .. }), "{err:?}");
 
     let newer = common::fresh_sqlite_path();
     drop(SqliteStore::open(&newer).await.unwrap());
@@ -74,7 +74,7 @@ async fn a_foreign_or_newer_file_is_refused() {
         conn.pragma_update(None, "user_version", 99).unwrap();
     }
     let err = SqliteStore::open(&newer).await.unwrap_err();
-    assert!(matches!(err, StoreError::Schema(_)), "{err:?}");
+    assert!(matches!(err, StoreError::Schema { .. }), "{err:?}");
 
     // Ours, current: opens again.
     let ours = common::fresh_sqlite_path();
