@@ -11,7 +11,7 @@
 //! order) is the primitive's.
 
 use keypackage_traits::{
-    AeadAlgorithm, Ciphersuite, CryptoError, HashAlgorithm, KemAlgorithm, Secret, SignatureScheme,
+    AeadAlgorithm, CipherSuite, CryptoError, HashAlgorithm, KemAlgorithm, Secret, SignatureScheme,
 };
 use zeroize::Zeroizing;
 
@@ -25,7 +25,7 @@ pub trait Backend: Primitives + Dh + Signatures + Sized + 'static {
     const NAME: &'static str;
     /// The suites of this build, strictly ascending. The primitives must
     /// implement every algorithm of each (the conformance suite checks).
-    const SUITES: &'static [Ciphersuite];
+    const SUITES: &'static [CipherSuite];
 }
 
 /// Randomness, hashing, HMAC/HKDF and AEAD.

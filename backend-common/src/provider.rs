@@ -8,7 +8,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use keypackage_traits::{
-    CipherSuiteProvider, Ciphersuite, CryptoError, HpkeCiphertext, HpkeKeyPair, HpkePrivateKey,
+    CipherSuite, CipherSuiteProvider, CryptoError, HpkeCiphertext, HpkeKeyPair, HpkePrivateKey,
     HpkePublicKey, OpenMlsCrypto, Secret, SignatureKeyPair, SignaturePrivateKey,
     SignaturePublicKey, SignatureScheme, Signer, SuiteInfo,
 };
@@ -59,17 +59,17 @@ impl<B: Backend> OpenMlsCrypto for Provider<B> {
         B::NAME
     }
 
-    fn supported_ciphersuites(&self) -> &[Ciphersuite] {
+    fn supported_cipher_suites(&self) -> &[CipherSuite] {
         B::SUITES
     }
 
-    fn suite(&self, suite: Ciphersuite) -> Result<Suite<B>, CryptoError> {
+    fn suite(&self, suite: CipherSuite) -> Result<Suite<B>, CryptoError> {
         match suite.info() {
             Some(info) if B::SUITES.contains(&suite) => Ok(Suite {
                 info,
                 backend: PhantomData,
             }),
-            _ => Err(CryptoError::UnsupportedCiphersuite {
+            _ => Err(CryptoError::UnsupportedCipherSuite {
                 cipher_suite: suite,
             }),
         }
@@ -324,9 +324,9 @@ mod tests {
 
     impl Backend for Lenient {
         const NAME: &'static str = "lenient";
-        const SUITES: &'static [Ciphersuite] = &[
-            Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
-            Ciphersuite::MLS_256_DHKEMX448_AES256GCM_SHA512_ED448,
+        const SUITES: &'static [CipherSuite] = &[
+            CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
+            CipherSuite::MLS_256_DHKEMX448_AES256GCM_SHA512_ED448,
         ];
     }
 
@@ -386,7 +386,7 @@ mod tests {
 
     fn suite(value: u16) -> Suite<Lenient> {
         Provider::<Lenient>::new()
-            .suite(Ciphersuite(value))
+            .suite(CipherSuite(value))
             .unwrap()
     }
 

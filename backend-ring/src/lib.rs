@@ -68,10 +68,10 @@
 //!
 //! ```
 //! use backend_ring::RingCrypto;
-//! use keypackage_traits::{CipherSuiteProvider, Ciphersuite, OpenMlsCrypto, Signer};
+//! use keypackage_traits::{CipherSuiteProvider, CipherSuite, OpenMlsCrypto, Signer};
 //!
 //! let crypto = RingCrypto::new();
-//! let suite = crypto.suite(Ciphersuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256)?;
+//! let suite = crypto.suite(CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256)?;
 //!
 //! // Sign and verify (ECDSA P-256, DER).
 //! let keys = suite.signature_generate_key_pair()?;

@@ -2,7 +2,7 @@
 //! backend-common's provider over this crate's primitives.
 
 use backend_common::{Backend, Provider, Suite};
-use keypackage_traits::Ciphersuite;
+use keypackage_traits::CipherSuite;
 
 /// This crate's primitives, as backend-common takes them: `Primitives` in
 /// `primitives.rs`, `Dh` in `dh.rs`, `Signatures` in `signature.rs`.
@@ -14,11 +14,11 @@ impl Backend for RingBackend {
     const NAME: &'static str = "ring";
     /// 1, 2, 3 and 7 (RFC 9420 §17.1): ring has no P-521 ECDSA, X448 or
     /// Ed448.
-    const SUITES: &'static [Ciphersuite] = &[
-        Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
-        Ciphersuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256,
-        Ciphersuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519,
-        Ciphersuite::MLS_256_DHKEMP384_AES256GCM_SHA384_P384,
+    const SUITES: &'static [CipherSuite] = &[
+        CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
+        CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256,
+        CipherSuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519,
+        CipherSuite::MLS_256_DHKEMP384_AES256GCM_SHA384_P384,
     ];
 }
 
@@ -41,16 +41,16 @@ mod tests {
     fn only_suites_1_2_3_7_are_offered() {
         let crypto = RingCrypto::new();
         let offered: Vec<u16> = crypto
-            .supported_ciphersuites()
+            .supported_cipher_suites()
             .iter()
             .map(|s| s.0)
             .collect();
         assert_eq!(offered, [1, 2, 3, 7]);
         for value in [0u16, 4, 5, 6, 8, 0x0A0A] {
             assert_eq!(
-                crypto.suite(Ciphersuite(value)).unwrap_err(),
-                CryptoError::UnsupportedCiphersuite {
-                    cipher_suite: Ciphersuite(value)
+                crypto.suite(CipherSuite(value)).unwrap_err(),
+                CryptoError::UnsupportedCipherSuite {
+                    cipher_suite: CipherSuite(value)
                 }
             );
         }

@@ -15,7 +15,7 @@
 use std::path::PathBuf;
 
 use backend_ring::RingCrypto;
-use keypackage_traits::{CipherSuiteProvider, Ciphersuite, OpenMlsCrypto, SignaturePublicKey};
+use keypackage_traits::{CipherSuite, CipherSuiteProvider, OpenMlsCrypto, SignaturePublicKey};
 use ring::signature::{ED25519, UnparsedPublicKey};
 
 const REFUSED_FLAGS: [&str; 5] = [
@@ -33,7 +33,7 @@ fn ring_alone_accepts_208_the_policy_43() {
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let suite = RingCrypto::new()
-        .suite(Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519)
+        .suite(CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519)
         .unwrap();
     let (mut raw, mut with_policy, mut expected) = (0, 0, 0);
     let vectors = json.as_array().unwrap();

@@ -14,7 +14,7 @@
 //!
 //! Suites 4 and 6 sit behind the `x448` feature because the `x448` and
 //! `ed448-goldilocks` crates are pre-releases;
-//! [`supported_ciphersuites`](keypackage_traits::OpenMlsCrypto::supported_ciphersuites)
+//! [`supported_cipher_suites`](keypackage_traits::OpenMlsCrypto::supported_cipher_suites)
 //! lists exactly the suites of the build.
 //!
 //! # How
@@ -63,10 +63,10 @@
 //!
 //! ```
 //! use backend_rustcrypto::RustCrypto;
-//! use keypackage_traits::{CipherSuiteProvider, Ciphersuite, OpenMlsCrypto, Signer};
+//! use keypackage_traits::{CipherSuiteProvider, CipherSuite, OpenMlsCrypto, Signer};
 //!
 //! let crypto = RustCrypto::new();
-//! let suite = crypto.suite(Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519)?;
+//! let suite = crypto.suite(CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519)?;
 //!
 //! // Sign with an in-memory signer, verify with the public key.
 //! let keys = suite.signature_generate_key_pair()?;

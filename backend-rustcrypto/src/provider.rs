@@ -3,29 +3,29 @@
 //! primitives.
 
 use backend_common::{Backend, Provider, Suite};
-use keypackage_traits::Ciphersuite;
+use keypackage_traits::CipherSuite;
 
 /// The suites of this build, ascending: 1, 2, 3, 5, 7, and 4 and 6 with the
 /// `x448` feature.
 #[cfg(not(feature = "x448"))]
-const SUPPORTED: &[Ciphersuite] = &[
-    Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
-    Ciphersuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256,
-    Ciphersuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519,
-    Ciphersuite::MLS_256_DHKEMP521_AES256GCM_SHA512_P521,
-    Ciphersuite::MLS_256_DHKEMP384_AES256GCM_SHA384_P384,
+const SUPPORTED: &[CipherSuite] = &[
+    CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
+    CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256,
+    CipherSuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519,
+    CipherSuite::MLS_256_DHKEMP521_AES256GCM_SHA512_P521,
+    CipherSuite::MLS_256_DHKEMP384_AES256GCM_SHA384_P384,
 ];
 
 /// The suites of this build, ascending: all seven.
 #[cfg(feature = "x448")]
-const SUPPORTED: &[Ciphersuite] = &[
-    Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
-    Ciphersuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256,
-    Ciphersuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519,
-    Ciphersuite::MLS_256_DHKEMX448_AES256GCM_SHA512_ED448,
-    Ciphersuite::MLS_256_DHKEMP521_AES256GCM_SHA512_P521,
-    Ciphersuite::MLS_256_DHKEMX448_CHACHA20POLY1305_SHA512_ED448,
-    Ciphersuite::MLS_256_DHKEMP384_AES256GCM_SHA384_P384,
+const SUPPORTED: &[CipherSuite] = &[
+    CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
+    CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256,
+    CipherSuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519,
+    CipherSuite::MLS_256_DHKEMX448_AES256GCM_SHA512_ED448,
+    CipherSuite::MLS_256_DHKEMP521_AES256GCM_SHA512_P521,
+    CipherSuite::MLS_256_DHKEMX448_CHACHA20POLY1305_SHA512_ED448,
+    CipherSuite::MLS_256_DHKEMP384_AES256GCM_SHA384_P384,
 ];
 
 /// This crate's primitives, as backend-common takes them: `Primitives` in
@@ -36,7 +36,7 @@ pub struct RustCryptoBackend;
 
 impl Backend for RustCryptoBackend {
     const NAME: &'static str = "rustcrypto";
-    const SUITES: &'static [Ciphersuite] = SUPPORTED;
+    const SUITES: &'static [CipherSuite] = SUPPORTED;
 }
 
 /// The pure-Rust crypto provider: RustCrypto primitives, with HPKE's key
@@ -62,8 +62,8 @@ mod tests {
     fn x448_suites_follow_the_feature() {
         let crypto = RustCrypto::new();
         for suite in [
-            Ciphersuite::MLS_256_DHKEMX448_AES256GCM_SHA512_ED448,
-            Ciphersuite::MLS_256_DHKEMX448_CHACHA20POLY1305_SHA512_ED448,
+            CipherSuite::MLS_256_DHKEMX448_AES256GCM_SHA512_ED448,
+            CipherSuite::MLS_256_DHKEMX448_CHACHA20POLY1305_SHA512_ED448,
         ] {
             assert_eq!(crypto.supports(suite), cfg!(feature = "x448"));
             assert_eq!(crypto.suite(suite).is_ok(), cfg!(feature = "x448"));
@@ -73,7 +73,7 @@ mod tests {
             cfg!(feature = "x448")
         );
         assert_eq!(
-            crypto.supported_ciphersuites().len(),
+            crypto.supported_cipher_suites().len(),
             if cfg!(feature = "x448") { 7 } else { 5 }
         );
     }
@@ -81,7 +81,7 @@ mod tests {
     #[test]
     fn generated_private_keys_are_redacted_and_zeroizable() {
         let crypto = RustCrypto::new();
-        for &suite in crypto.supported_ciphersuites() {
+        for &suite in crypto.supported_cipher_suites() {
             let s = crypto.suite(suite).unwrap();
             let hpke = s.hpke_generate_key_pair().unwrap();
             let signature = s.signature_generate_key_pair().unwrap();

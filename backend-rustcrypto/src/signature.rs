@@ -28,11 +28,11 @@ use crate::provider::RustCryptoBackend;
 ///
 /// ```
 /// use backend_rustcrypto::{RustCrypto, RustCryptoSigner};
-/// use keypackage_traits::{CipherSuiteProvider, Ciphersuite, OpenMlsCrypto, Signer, SignatureScheme};
+/// use keypackage_traits::{CipherSuiteProvider, CipherSuite, OpenMlsCrypto, Signer, SignatureScheme};
 ///
 /// let signer = RustCryptoSigner::generate(SignatureScheme::Ed25519)?;
 /// let stored = signer.private_key();
-/// let suite = RustCrypto::new().suite(Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519)?;
+/// let suite = RustCrypto::new().suite(CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519)?;
 /// let again = suite.signer(&stored)?;
 /// assert_eq!(signer.public_key(), again.public_key());
 /// assert_eq!(signer.sign(b"hello")?, again.sign(b"hello")?); // Ed25519 is deterministic
@@ -401,10 +401,10 @@ mod tests {
     #[test]
     fn ed448_x_zero_with_the_sign_bit_is_refused() {
         use keypackage_traits::{
-            CipherSuiteProvider, Ciphersuite, OpenMlsCrypto, SignaturePublicKey,
+            CipherSuite, CipherSuiteProvider, OpenMlsCrypto, SignaturePublicKey,
         };
         let suite = crate::RustCrypto::new()
-            .suite(Ciphersuite::MLS_256_DHKEMX448_AES256GCM_SHA512_ED448)
+            .suite(CipherSuite::MLS_256_DHKEMX448_AES256GCM_SHA512_ED448)
             .unwrap();
         let mut x_zero = [0u8; 57];
         x_zero[0] = 1;

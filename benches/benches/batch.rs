@@ -32,7 +32,7 @@ use keypackage_benches::{decode_all, key_package_set, now};
 use keypackage_core::batch::{BatchOptions, validate_batch_with, validate_encoded_batch};
 use keypackage_core::ring::RingCrypto;
 use keypackage_core::rustcrypto::RustCrypto;
-use keypackage_core::traits::{Ciphersuite, OpenMlsCrypto};
+use keypackage_core::traits::{CipherSuite, OpenMlsCrypto};
 use keypackage_core::{AcceptAnyCredential, KeyPackageIn, ValidationContext, ValidationError};
 use rand::TryRng as _;
 
@@ -161,7 +161,7 @@ fn validate_set<C: OpenMlsCrypto>(
     signers: usize,
     per_signer: usize,
 ) {
-    let suite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+    let suite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
     let encoded = key_package_set(crypto, suite, signers, per_signer).expect("key packages");
     let decoded = decode_all(&encoded).expect("decode");
     let n = decoded.len();

@@ -16,12 +16,12 @@ use std::hint::black_box;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use keypackage_core::traits::{CipherSuiteProvider, OpenMlsCrypto};
 use keypackage_core::{
-    AcceptAnyCredential, Ciphersuite, Credential, KeyPackageBuilder, KeyPackageIn,
+    AcceptAnyCredential, CipherSuite, Credential, KeyPackageBuilder, KeyPackageIn,
     ValidationContext, fuzz,
 };
 
 const SIZES: [usize; 2] = [10_000, 100_000];
-const SUITE: Ciphersuite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+const SUITE: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
 
 /// A valid, signed key package with `n`-entry lists; its encoding and its
 /// `not_before` (the validation time used).

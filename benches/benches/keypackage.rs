@@ -22,13 +22,13 @@ use keypackage_benches::{BackendKind, Fixture, now, suite_label};
 use keypackage_core::labeled;
 use keypackage_core::ring::RingCrypto;
 use keypackage_core::rustcrypto::RustCrypto;
-use keypackage_core::traits::{Ciphersuite, OpenMlsCrypto};
+use keypackage_core::traits::{CipherSuite, OpenMlsCrypto};
 use keypackage_core::{
     AcceptAnyCredential, Credential, KeyPackageBuilder, KeyPackageIn, ValidationContext,
 };
 
 fn bench_backend<C: OpenMlsCrypto + Clone>(c: &mut Criterion, crypto: &C, kind: BackendKind) {
-    let suites: Vec<Ciphersuite> = crypto.supported_ciphersuites().to_vec();
+    let suites: Vec<CipherSuite> = crypto.supported_cipher_suites().to_vec();
     for suite in suites {
         let fixture = Fixture::new(crypto.clone(), suite).expect("fixture");
         let bound = match fixture.bound(kind) {

@@ -18,11 +18,11 @@ use keypackage_benches::{Error, key_package_set, now, proc_status_kib};
 use keypackage_core::batch::{BatchOptions, validate_encoded_batch};
 use keypackage_core::ring::RingCrypto;
 use keypackage_core::rustcrypto::RustCrypto;
-use keypackage_core::traits::{Ciphersuite, OpenMlsCrypto};
+use keypackage_core::traits::{CipherSuite, OpenMlsCrypto};
 use keypackage_core::{AcceptAnyCredential, ValidationContext};
 
 fn run<C: OpenMlsCrypto>(crypto: &C, count: usize) -> Result<(), Error> {
-    let suite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+    let suite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
     let per_signer = 10;
     let encoded = key_package_set(crypto, suite, count.div_ceil(per_signer), per_signer)?;
     let input_bytes: usize = encoded.iter().map(Vec::len).sum();

@@ -16,7 +16,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use keypackage_core::rustcrypto::{RustCrypto, RustCryptoSigner};
-use keypackage_core::traits::{Ciphersuite, SignatureScheme};
+use keypackage_core::traits::{CipherSuite, SignatureScheme};
 use keypackage_core::{Credential, KeyPackageBuilder};
 
 /// `kp generate`'s default lifetime: 84 days.
@@ -46,7 +46,7 @@ fn main() -> ExitCode {
         let made = builder
             .build(
                 &crypto,
-                Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
+                CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
                 credential.clone(),
                 &signer,
             )

@@ -20,13 +20,13 @@ use std::process::ExitCode;
 use keypackage_benches::{BackendKind, Error, Fixture, now};
 use keypackage_core::ring::RingCrypto;
 use keypackage_core::rustcrypto::RustCrypto;
-use keypackage_core::traits::{Ciphersuite, OpenMlsCrypto};
+use keypackage_core::traits::{CipherSuite, OpenMlsCrypto};
 use keypackage_core::{AcceptAnyCredential, Credential, KeyPackageBuilder, ValidationContext};
 
 fn run<C: OpenMlsCrypto>(
     crypto: C,
     kind: BackendKind,
-    suite: Ciphersuite,
+    suite: CipherSuite,
     op: &str,
     n: usize,
 ) -> Result<(), Error> {
@@ -114,7 +114,7 @@ fn main() -> ExitCode {
         eprintln!("suite and n are numbers");
         return ExitCode::FAILURE;
     };
-    let suite = Ciphersuite(suite);
+    let suite = CipherSuite(suite);
     let result = match backend.as_str() {
         "rustcrypto" => run(RustCrypto::new(), BackendKind::RustCrypto, suite, op, n),
         "ring" => run(RingCrypto::new(), BackendKind::Ring, suite, op, n),

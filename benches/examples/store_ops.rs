@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use keypackage_core::rustcrypto::{RustCrypto, RustCryptoSigner};
-use keypackage_core::traits::{Ciphersuite, KeyStore, SignatureScheme, StoredKeyPackage};
+use keypackage_core::traits::{CipherSuite, KeyStore, SignatureScheme, StoredKeyPackage};
 use keypackage_core::{Credential, KeyPackageBuilder};
 use keystore_sqlite::SqliteKeyStore;
 
@@ -40,7 +40,7 @@ fn entries(n: usize) -> Result<Vec<StoredKeyPackage>, Error> {
         .map(|_| {
             let bundle = KeyPackageBuilder::new().build(
                 &crypto,
-                Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
+                CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
                 Credential::basic("bench"),
                 &signer,
             )?;

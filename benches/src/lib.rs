@@ -32,7 +32,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use ed25519_dalek::Signer as _;
 use keypackage_core::labeled::{self, KEY_PACKAGE_TBS_LABEL, LEAF_NODE_TBS_LABEL};
 use keypackage_core::traits::{
-    CipherSuiteProvider, Ciphersuite, KemAlgorithm, OpenMlsCrypto, SignatureScheme,
+    CipherSuite, CipherSuiteProvider, KemAlgorithm, OpenMlsCrypto, SignatureScheme,
 };
 use keypackage_core::{Credential, KeyPackageBuilder, KeyPackageIn};
 use rand::TryRng as _;
@@ -50,7 +50,7 @@ pub fn now() -> u64 {
 }
 
 /// The short label of a suite in bench names (`suite-1`, …).
-pub fn suite_label(suite: Ciphersuite) -> String {
+pub fn suite_label(suite: CipherSuite) -> String {
     format!("suite-{}", suite.0)
 }
 
@@ -59,7 +59,7 @@ pub struct Fixture<C: OpenMlsCrypto> {
     /// The provider.
     pub crypto: C,
     /// The suite.
-    pub suite: Ciphersuite,
+    pub suite: CipherSuite,
     /// The signer every key package of this fixture is made with.
     pub signer: <C::Suite as CipherSuiteProvider>::Signer,
     /// The raw signature private key behind `signer`.
@@ -77,7 +77,7 @@ pub struct Fixture<C: OpenMlsCrypto> {
 impl<C: OpenMlsCrypto> Fixture<C> {
     /// A signer and one key package for `suite`, with the builder's
     /// defaults (capability GREASE on, 84-day lifetime).
-    pub fn new(crypto: C, suite: Ciphersuite) -> Result<Self, Error> {
+    pub fn new(crypto: C, suite: CipherSuite) -> Result<Self, Error> {
         let provider = crypto.suite(suite)?;
         let pair = provider.signature_generate_key_pair()?;
         let signer = provider.signer(&pair.private)?;
@@ -210,7 +210,7 @@ impl Bound {
     /// Loads the keys into the underlying libraries.
     pub fn new(
         backend: BackendKind,
-        suite: Ciphersuite,
+        suite: CipherSuite,
         signature_private: &[u8],
         signature_public: &[u8],
         signed: [(Vec<u8>, Vec<u8>); 2],
@@ -480,7 +480,7 @@ impl Bound {
 /// client's upload), in that order.
 pub fn key_package_set<C: OpenMlsCrypto>(
     crypto: &C,
-    suite: Ciphersuite,
+    suite: CipherSuite,
     signers: usize,
     per_signer: usize,
 ) -> Result<Vec<Vec<u8>>, Error> {

@@ -22,7 +22,7 @@ pub fn unhex(text: &str) -> Result<Vec<u8>, String> {
     hex::decode(text).map_err(|e| format!("bad hex in vector: {e}"))
 }
 
-use keypackage_core::traits::{CipherSuiteProvider, Ciphersuite, OpenMlsCrypto};
+use keypackage_core::traits::{CipherSuite, CipherSuiteProvider, OpenMlsCrypto};
 
 /// The backend's own in-memory signer type for a suite.
 pub type SignerOf<C> = <<C as OpenMlsCrypto>::Suite as CipherSuiteProvider>::Signer;
@@ -31,7 +31,7 @@ pub type SignerOf<C> = <<C as OpenMlsCrypto>::Suite as CipherSuiteProvider>::Sig
 /// through the generic traits only.
 pub fn fresh_signer<C: OpenMlsCrypto>(
     crypto: &C,
-    suite: Ciphersuite,
+    suite: CipherSuite,
 ) -> Result<SignerOf<C>, String> {
     let provider = crypto.suite(suite).map_err(|e| e.to_string())?;
     let pair = provider

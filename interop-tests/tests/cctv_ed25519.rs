@@ -27,7 +27,7 @@
 use backend_ring::RingCrypto;
 use backend_rustcrypto::RustCrypto;
 use interop_tests::{load_json, unhex};
-use keypackage_traits::{CipherSuiteProvider, Ciphersuite, OpenMlsCrypto, SignaturePublicKey};
+use keypackage_traits::{CipherSuite, CipherSuiteProvider, OpenMlsCrypto, SignaturePublicKey};
 
 /// The flags whose vectors the policy refuses.
 const REFUSED_FLAGS: [&str; 5] = [
@@ -67,7 +67,7 @@ fn vectors() -> Vec<Vector> {
 /// Parse the key, then verify: the verdict a validator gives.
 fn accepts<C: OpenMlsCrypto>(crypto: &C, v: &Vector) -> bool {
     let suite = crypto
-        .suite(Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519)
+        .suite(CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519)
         .unwrap();
     suite
         .verifying_key(&SignaturePublicKey::new(v.key.clone()))
@@ -160,7 +160,7 @@ fn verdicts<S: CipherSuiteProvider>(
 /// and which must not cancel here, since each item keeps its own equation.
 fn each_agrees_with_single<C: OpenMlsCrypto>(crypto: &C) -> (usize, usize, usize) {
     let suite = crypto
-        .suite(Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519)
+        .suite(CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519)
         .unwrap();
     let vectors = vectors();
     // (vector, parsed key, single verdict) for every vector whose key parses.

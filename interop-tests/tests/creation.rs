@@ -11,7 +11,7 @@
 use interop_tests::{fresh_signer, now};
 use keypackage_core::traits::codec::{VarBytes, VarVec};
 use keypackage_core::traits::{
-    BundleHeader, Ciphersuite, CredentialType, ExtensionType, OpenMlsCrypto, ProposalType,
+    BundleHeader, CipherSuite, CredentialType, ExtensionType, OpenMlsCrypto, ProposalType,
     ProtocolVersion,
 };
 use keypackage_core::{
@@ -19,8 +19,8 @@ use keypackage_core::{
     KeyPackageBundle, KeyPackageIn, Lifetime, ValidationContext,
 };
 
-const SUITE1: Ciphersuite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
-const SUITE2: Ciphersuite = Ciphersuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256;
+const SUITE1: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+const SUITE2: CipherSuite = CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256;
 
 fn capabilities_are_correct_by_construction<C: OpenMlsCrypto>(crypto: &C) {
     let signer = fresh_signer(crypto, SUITE1).unwrap();
@@ -42,7 +42,7 @@ fn capabilities_are_correct_by_construction<C: OpenMlsCrypto>(crypto: &C) {
         &[ProtocolVersion::MLS10],
         "versions never greased"
     );
-    for suite in crypto.supported_ciphersuites() {
+    for suite in crypto.supported_cipher_suites() {
         assert!(caps.cipher_suites.as_slice().contains(suite));
     }
     assert!(caps.credentials.as_slice().contains(&CredentialType::BASIC));
@@ -150,9 +150,9 @@ fn impossible_input_is_refused<C: OpenMlsCrypto>(crypto: &C) {
         Err(CreationError::SignerMismatch(_))
     ));
     assert!(matches!(
-        builder.build(crypto, Ciphersuite(0x7777), cred(), &ed),
-        Err(CreationError::UnsupportedCiphersuite {
-            cipher_suite: Ciphersuite(0x7777)
+        builder.build(crypto, CipherSuite(0x7777), cred(), &ed),
+        Err(CreationError::UnsupportedCipherSuite {
+            cipher_suite: CipherSuite(0x7777)
         })
     ));
     let listed_default = KeyPackageBuilder::new().supports_extension(ExtensionType::RATCHET_TREE);
@@ -238,7 +238,7 @@ fn impossible_input_is_refused<C: OpenMlsCrypto>(crypto: &C) {
 }
 
 fn bundle_round_trip<C: OpenMlsCrypto>(crypto: &C) {
-    for &suite in crypto.supported_ciphersuites() {
+    for &suite in crypto.supported_cipher_suites() {
         let signer = fresh_signer(crypto, suite).unwrap();
         let bundle = KeyPackageBuilder::new()
             .last_resort()

@@ -16,7 +16,7 @@ use keypackage_core::{
     ValidationContext, labeled,
 };
 use keypackage_traits::{
-    CipherSuiteProvider, Ciphersuite, HpkePrivateKey, HpkePublicKey, OpenMlsCrypto,
+    CipherSuite, CipherSuiteProvider, HpkePrivateKey, HpkePublicKey, OpenMlsCrypto,
     SignaturePrivateKey, SignaturePublicKey, SignatureScheme, Signer,
 };
 
@@ -35,11 +35,11 @@ fn rustcrypto() -> RustCrypto {
 fn both_backends_offer_the_common_suites() {
     for value in COMMON {
         assert!(
-            ring().supports(Ciphersuite(value)),
+            ring().supports(CipherSuite(value)),
             "ring lacks suite {value}"
         );
         assert!(
-            rustcrypto().supports(Ciphersuite(value)),
+            rustcrypto().supports(CipherSuite(value)),
             "rustcrypto lacks suite {value}"
         );
     }
@@ -49,7 +49,7 @@ fn both_backends_offer_the_common_suites() {
 /// public key, and verifies `a`'s signatures (plain and SignWithLabel).
 fn signatures_cross<A: OpenMlsCrypto, B: OpenMlsCrypto>(a: &A, b: &B) {
     for value in COMMON {
-        let suite = Ciphersuite(value);
+        let suite = CipherSuite(value);
         let (sa, sb) = (a.suite(suite).unwrap(), b.suite(suite).unwrap());
         for round in 0..4 {
             let keys = sa.signature_generate_key_pair().unwrap();
@@ -113,7 +113,7 @@ fn signatures_made_by_rustcrypto_verify_under_ring() {
 /// `a` makes the key pair and opens; `b` encrypts with EncryptWithLabel.
 fn encrypt_cross<A: OpenMlsCrypto, B: OpenMlsCrypto>(a: &A, b: &B) {
     for value in COMMON {
-        let suite = Ciphersuite(value);
+        let suite = CipherSuite(value);
         let (sa, sb) = (a.suite(suite).unwrap(), b.suite(suite).unwrap());
         for round in 0u8..4 {
             let pair = sa.hpke_generate_key_pair().unwrap();
@@ -162,7 +162,7 @@ fn derive_key_pair_gives_identical_keys() {
         vec![0x5A; 200],
     ];
     for value in COMMON {
-        let suite = Ciphersuite(value);
+        let suite = CipherSuite(value);
         let (sa, sb) = (a.suite(suite).unwrap(), b.suite(suite).unwrap());
         for ikm in &inputs {
             let (ka, kb) = (
@@ -190,7 +190,7 @@ fn derive_key_pair_gives_identical_keys() {
 fn ref_hash_gives_identical_references() {
     let (a, b) = (ring(), rustcrypto());
     for value in COMMON {
-        let suite = Ciphersuite(value);
+        let suite = CipherSuite(value);
         let (sa, sb) = (a.suite(suite).unwrap(), b.suite(suite).unwrap());
         for len in [0usize, 1, 63, 64, 1000, 20_000] {
             let encoded: Vec<u8> = (0..len).map(|i| (i * 7 + value as usize) as u8).collect();
@@ -208,7 +208,7 @@ fn ref_hash_gives_identical_references() {
 fn symmetric_primitives_agree() {
     let (a, b) = (ring(), rustcrypto());
     for value in COMMON {
-        let suite = Ciphersuite(value);
+        let suite = CipherSuite(value);
         let (sa, sb) = (a.suite(suite).unwrap(), b.suite(suite).unwrap());
         let nh = sa.info().hash_len();
         let prk = sa.kdf_extract(b"salt", b"input keying material").unwrap();
@@ -252,7 +252,7 @@ fn symmetric_primitives_agree() {
 fn both_backends_refuse_the_same_malformed_inputs() {
     let (a, b) = (ring(), rustcrypto());
     for value in COMMON {
-        let suite = Ciphersuite(value);
+        let suite = CipherSuite(value);
         let (sa, sb) = (a.suite(suite).unwrap(), b.suite(suite).unwrap());
         let pair = sa.hpke_generate_key_pair().unwrap();
         let keys = sa.signature_generate_key_pair().unwrap();
@@ -379,7 +379,7 @@ fn key_packages_cross<A: OpenMlsCrypto, B: OpenMlsCrypto>(a: &A, b: &B) {
         .as_secs();
     let ctx = ValidationContext::new(now, &AcceptAnyCredential);
     for value in COMMON {
-        let suite = Ciphersuite(value);
+        let suite = CipherSuite(value);
         let (sa, sb) = (a.suite(suite).unwrap(), b.suite(suite).unwrap());
         let keys = sa.signature_generate_key_pair().unwrap();
         let signer = sa.signer(&keys.private).unwrap();

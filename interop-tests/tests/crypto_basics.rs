@@ -18,7 +18,7 @@ use interop_tests::{load_json, unhex};
 use keypackage_core::labeled;
 use keypackage_traits::codec::VarBytes;
 use keypackage_traits::{
-    CipherSuiteProvider, Ciphersuite, HpkeCiphertext, HpkePrivateKey, HpkePublicKey, OpenMlsCrypto,
+    CipherSuite, CipherSuiteProvider, HpkeCiphertext, HpkePrivateKey, HpkePublicKey, OpenMlsCrypto,
     SignaturePrivateKey, SignaturePublicKey, SignatureScheme,
 };
 use serde_json::Value;
@@ -51,14 +51,14 @@ fn tampered(bytes: &[u8]) -> Vec<u8> {
 
 /// Runs all six sub-tests of every case whose suite `crypto` supports;
 /// returns those suites.
-fn crypto_basics<C: OpenMlsCrypto>(crypto: &C) -> Vec<Ciphersuite> {
+fn crypto_basics<C: OpenMlsCrypto>(crypto: &C) -> Vec<CipherSuite> {
     let mut passed = Vec::new();
     for case in load_json("mlswg/crypto-basics.json")
         .unwrap()
         .as_array()
         .unwrap()
     {
-        let suite = Ciphersuite(u16::try_from(number_of(case, "cipher_suite")).unwrap());
+        let suite = CipherSuite(u16::try_from(number_of(case, "cipher_suite")).unwrap());
         if !crypto.supports(suite) {
             continue;
         }
@@ -212,7 +212,7 @@ fn crypto_basics_rustcrypto_all_7_suites() {
     );
     assert_eq!(
         passed,
-        (1..=7).map(Ciphersuite).collect::<Vec<_>>(),
+        (1..=7).map(CipherSuite).collect::<Vec<_>>(),
         "the RustCrypto backend (with x448) must pass every suite"
     );
 }
@@ -221,5 +221,5 @@ fn crypto_basics_rustcrypto_all_7_suites() {
 fn crypto_basics_ring_suites_1_2_3_7() {
     let passed = crypto_basics(&backend_ring::RingCrypto::new());
     println!("crypto-basics under ring: {passed:?}");
-    assert_eq!(passed, [1, 2, 3, 7].map(Ciphersuite));
+    assert_eq!(passed, [1, 2, 3, 7].map(CipherSuite));
 }

@@ -11,14 +11,14 @@
 
 use interop_tests::{ecdsa_p256_twin, fresh_signer, now};
 use keypackage_core::traits::codec::{VarBytes, VarVec};
-use keypackage_core::traits::{Ciphersuite, KeyPackageRef, KeyStore, OpenMlsCrypto};
+use keypackage_core::traits::{CipherSuite, KeyPackageRef, KeyStore, OpenMlsCrypto};
 use keypackage_core::{
     AcceptAnyCredential, Credential, EncryptedGroupSecrets, FoundBy, JoinError, JoinOptions,
     KeyPackageBuilder, KeyPackageBundle, MemoryKeyStore, ValidationContext, Welcome, labeled,
     reserve_for_welcome,
 };
 
-const P256: Ciphersuite = Ciphersuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256;
+const P256: CipherSuite = CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256;
 
 fn bundle<C: OpenMlsCrypto>(crypto: &C) -> KeyPackageBundle {
     let signer = fresh_signer(crypto, P256).unwrap();

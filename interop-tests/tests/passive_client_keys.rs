@@ -28,7 +28,7 @@ use interop_tests::{load_json, unhex};
 use keypackage_core::labeled::{self, KEY_PACKAGE_TBS_LABEL, LEAF_NODE_TBS_LABEL};
 use keypackage_core::{LeafNodeSource, MlsMessageIn, ProtocolVersion};
 use keypackage_traits::{
-    CipherSuiteProvider, Ciphersuite, HpkePrivateKey, OpenMlsCrypto, SignaturePrivateKey,
+    CipherSuite, CipherSuiteProvider, HpkePrivateKey, OpenMlsCrypto, SignaturePrivateKey,
 };
 use serde_json::Value;
 
@@ -59,7 +59,7 @@ fn passive_client_keys<C: OpenMlsCrypto>(crypto: &C) -> ([usize; 8], usize) {
     let mut padded = 0;
     let cases = load_json("mlswg/passive-client-welcome.json").unwrap();
     for (i, case) in cases.as_array().unwrap().iter().enumerate() {
-        let suite = Ciphersuite(u16::try_from(case["cipher_suite"].as_u64().unwrap()).unwrap());
+        let suite = CipherSuite(u16::try_from(case["cipher_suite"].as_u64().unwrap()).unwrap());
         if !crypto.supports(suite) {
             continue;
         }

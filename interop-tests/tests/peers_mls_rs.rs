@@ -28,7 +28,7 @@ use common::{
 };
 use keypackage_core::ring::RingCrypto;
 use keypackage_core::rustcrypto::RustCrypto;
-use keypackage_core::traits::{Ciphersuite, OpenMlsCrypto};
+use keypackage_core::traits::{CipherSuite, OpenMlsCrypto};
 use keypackage_core::{ExtensionType, Rule, ValidationError};
 use mls_rs::client_builder::MlsConfig;
 use mls_rs::error::MlsError;
@@ -36,22 +36,22 @@ use mls_rs::external_client::ExternalClient;
 use mls_rs::external_client::builder::MlsConfig as ExternalMlsConfig;
 use mls_rs::identity::SigningIdentity;
 use mls_rs::identity::basic::{BasicCredential, BasicIdentityProvider};
-use mls_rs::{CipherSuite, CipherSuiteProvider, Client, CryptoProvider, ExtensionList, MlsMessage};
+use mls_rs::{CipherSuiteProvider, Client, CryptoProvider, ExtensionList, MlsMessage};
 use mls_rs_crypto_rustcrypto::RustCryptoProvider;
 
 /// The suites mls-rs-crypto-rustcrypto has, all of which both our backends
 /// have.
-const SUITES: [Ciphersuite; 4] = [
-    Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
-    Ciphersuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256,
-    Ciphersuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519,
-    Ciphersuite::MLS_256_DHKEMP384_AES256GCM_SHA384_P384,
+const SUITES: [CipherSuite; 4] = [
+    CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
+    CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256,
+    CipherSuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519,
+    CipherSuite::MLS_256_DHKEMP384_AES256GCM_SHA384_P384,
 ];
 
 const PEER: &str = "mls-rs 0.57";
 
-fn mls_suite(suite: Ciphersuite) -> CipherSuite {
-    CipherSuite::new(suite.0)
+fn mls_suite(suite: CipherSuite) -> mls_rs::CipherSuite {
+    mls_rs::CipherSuite::new(suite.0)
 }
 
 /// A delivery service's view: mls-rs's external client.
@@ -90,7 +90,7 @@ fn describe(verdict: &Result<mls_rs::KeyPackage, Refusal>) -> String {
 
 /// An mls-rs client for `suite` with a basic credential; `extension_types`
 /// are the extra extension types it lists in capabilities.
-fn client(suite: Ciphersuite, name: &str, extension_types: &[u16]) -> Client<impl MlsConfig> {
+fn client(suite: CipherSuite, name: &str, extension_types: &[u16]) -> Client<impl MlsConfig> {
     let crypto = RustCryptoProvider::default();
     let provider = crypto.cipher_suite_provider(mls_suite(suite)).unwrap();
     let (secret, public) = provider.signature_key_generate().unwrap();
@@ -118,7 +118,7 @@ fn mls_rs_reference(kp: &mls_rs::KeyPackage) -> Vec<u8> {
 
 /// Adds the key package message to a fresh mls-rs group and commits;
 /// returns the Welcome message bytes, or mls-rs's error.
-fn mls_rs_add(suite: Ciphersuite, key_package_message: &[u8]) -> Result<Vec<u8>, MlsError> {
+fn mls_rs_add(suite: CipherSuite, key_package_message: &[u8]) -> Result<Vec<u8>, MlsError> {
     let alice = client(suite, "alice", &[]);
     let mut group = alice.create_group(ExtensionList::default(), ExtensionList::default(), None)?;
     let output = group
@@ -262,7 +262,7 @@ impl Theirs {
         }
     }
 
-    fn make(self, suite: Ciphersuite) -> Vec<u8> {
+    fn make(self, suite: CipherSuite) -> Vec<u8> {
         let ext = |t: u16| {
             ExtensionList::from(vec![mls_rs::Extension::new(
                 mls_rs::extension::ExtensionType::new(t),
@@ -369,7 +369,7 @@ fn mls_rs_key_packages_get_the_expected_verdict_under_both_backends() {
 #[test]
 fn mls_rs_welcome_opens_with_our_init_key() {
     let crypto = RingCrypto::new();
-    let suite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+    let suite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
     let (bundle, _) = ours(&crypto, suite, Variant::LastResort);
     let welcome = mls_rs_add(suite, &message(bundle.key_package())).unwrap();
     let secrets = open_welcome(&crypto, &bundle, &welcome);
@@ -381,7 +381,7 @@ fn mls_rs_welcome_opens_with_our_init_key() {
 /// except an unlisted last_resort, which mls-rs does not check.
 #[test]
 fn malformed_key_packages_are_refused_by_mls_rs_and_us() {
-    let suite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+    let suite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
     let mut table = Table::new(&[
         "malformed key package",
         "our backend",
@@ -393,7 +393,7 @@ fn malformed_key_packages_are_refused_by_mls_rs_and_us() {
     table.print("malformed key packages: mls-rs 0.57 and ours");
 }
 
-fn malformed_under<C: OpenMlsCrypto>(crypto: &C, suite: Ciphersuite, table: &mut Table) {
+fn malformed_under<C: OpenMlsCrypto>(crypto: &C, suite: CipherSuite, table: &mut Table) {
     for case in Malformed::ALL {
         let message = wrap(&case.bare_bytes(crypto, suite));
         let ours = our_verdict(crypto, &message, true);

@@ -30,7 +30,7 @@ use common::{
 };
 use keypackage_core::ring::RingCrypto;
 use keypackage_core::rustcrypto::RustCrypto;
-use keypackage_core::traits::{Ciphersuite, OpenMlsCrypto};
+use keypackage_core::traits::{CipherSuite, OpenMlsCrypto};
 use keypackage_core::{ExtensionType, Rule, ValidationError};
 use openmls::prelude as om;
 use openmls::prelude::tls_codec::DeserializeBytes as _;
@@ -39,10 +39,10 @@ use openmls_rust_crypto::OpenMlsRustCrypto;
 use openmls_traits::OpenMlsProvider as _;
 
 /// The suites both OpenMLS's RustCrypto provider and our two backends have.
-const SUITES: [Ciphersuite; 3] = [
-    Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
-    Ciphersuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256,
-    Ciphersuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519,
+const SUITES: [CipherSuite; 3] = [
+    CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
+    CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256,
+    CipherSuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519,
 ];
 
 const PEER: &str = "OpenMLS 0.9.2";
@@ -52,7 +52,7 @@ const PEER: &str = "OpenMLS 0.9.2";
 const LEAF_UNSUPPORTED_EXTENSIONS: &str =
     "CreateCommitError(ProposalValidationError(LeafNodeValidation(UnsupportedExtensions)))";
 
-fn om_suite(suite: Ciphersuite) -> om::Ciphersuite {
+fn om_suite(suite: CipherSuite) -> om::Ciphersuite {
     om::Ciphersuite::try_from(suite.0).unwrap()
 }
 
@@ -89,7 +89,7 @@ fn describe(verdict: &Result<om::KeyPackage, Refusal>) -> String {
 }
 
 /// A signature key pair and basic credential for an OpenMLS client.
-fn om_identity(suite: Ciphersuite, name: &str) -> (om::CredentialWithKey, SignatureKeyPair) {
+fn om_identity(suite: CipherSuite, name: &str) -> (om::CredentialWithKey, SignatureKeyPair) {
     let signer = SignatureKeyPair::new(om_suite(suite).signature_algorithm()).unwrap();
     let credential = om::CredentialWithKey {
         credential: om::BasicCredential::new(name.as_bytes().to_vec()).into(),
@@ -99,7 +99,7 @@ fn om_identity(suite: Ciphersuite, name: &str) -> (om::CredentialWithKey, Signat
 }
 
 /// An OpenMLS group of one (suite `suite`, ratchet tree in the Welcome).
-fn om_group(provider: &OpenMlsRustCrypto, suite: Ciphersuite) -> (om::MlsGroup, SignatureKeyPair) {
+fn om_group(provider: &OpenMlsRustCrypto, suite: CipherSuite) -> (om::MlsGroup, SignatureKeyPair) {
     let (credential, signer) = om_identity(suite, "alice");
     let group = om::MlsGroup::builder()
         .ciphersuite(om_suite(suite))
@@ -113,7 +113,7 @@ fn om_group(provider: &OpenMlsRustCrypto, suite: Ciphersuite) -> (om::MlsGroup, 
 /// Welcome message bytes, or OpenMLS's error.
 fn om_add(
     provider: &OpenMlsRustCrypto,
-    suite: Ciphersuite,
+    suite: CipherSuite,
     key_package: om::KeyPackage,
 ) -> Result<Vec<u8>, String> {
     om_add_to(provider, om_group(provider, suite), key_package)
@@ -125,7 +125,7 @@ fn om_add(
 /// capabilities list basic only.
 fn om_group_accepting_x509(
     provider: &OpenMlsRustCrypto,
-    suite: Ciphersuite,
+    suite: CipherSuite,
 ) -> (om::MlsGroup, SignatureKeyPair) {
     let (credential, signer) = om_identity(suite, "alice");
     let group = om::MlsGroup::builder()
@@ -269,7 +269,7 @@ impl Theirs {
         }
     }
 
-    fn make(self, provider: &OpenMlsRustCrypto, suite: Ciphersuite) -> om::KeyPackage {
+    fn make(self, provider: &OpenMlsRustCrypto, suite: CipherSuite) -> om::KeyPackage {
         let (credential, signer) = om_identity(suite, "bob");
         let builder = om::KeyPackage::builder();
         let builder = match self {
@@ -394,7 +394,7 @@ fn openmls_key_packages_get_the_expected_verdict_under_both_backends() {
 fn openmls_welcome_opens_with_our_init_key() {
     let provider = OpenMlsRustCrypto::default();
     let crypto = RustCrypto::new();
-    let suite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+    let suite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
     let (bundle, _) = ours(&crypto, suite, Variant::Plain);
     let wire = bundle.key_package().encode().unwrap();
     let kp = om::KeyPackageIn::tls_deserialize_exact_bytes(&wire)
@@ -413,7 +413,7 @@ fn openmls_welcome_opens_with_our_init_key() {
 #[test]
 fn malformed_key_packages_are_refused_by_openmls_and_us() {
     let provider = OpenMlsRustCrypto::default();
-    let suite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+    let suite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
     let mut table = Table::new(&[
         "malformed key package",
         "our backend",
@@ -429,7 +429,7 @@ fn malformed_key_packages_are_refused_by_openmls_and_us() {
 fn malformed_under<C: OpenMlsCrypto>(
     crypto: &C,
     provider: &OpenMlsRustCrypto,
-    suite: Ciphersuite,
+    suite: CipherSuite,
     table: &mut Table,
 ) {
     for case in Malformed::ALL {

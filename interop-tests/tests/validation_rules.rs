@@ -12,7 +12,7 @@
 use interop_tests::{SignerOf, fresh_signer, now};
 use keypackage_core::traits::codec::{VarBytes, VarVec};
 use keypackage_core::traits::{
-    Ciphersuite, CredentialType, ExtensionType, Fault, HpkePublicKey, OpenMlsCrypto, ProposalType,
+    CipherSuite, CredentialType, ExtensionType, Fault, HpkePublicKey, OpenMlsCrypto, ProposalType,
     ProtocolVersion, SignaturePublicKey,
 };
 use keypackage_core::{
@@ -25,7 +25,7 @@ use keypackage_core::{
 const DAY: u64 = 86_400;
 
 /// A fresh key package of `suite`, as an untrusted structure, with its signer.
-fn fixture<C: OpenMlsCrypto>(crypto: &C, suite: Ciphersuite) -> (KeyPackageIn, SignerOf<C>) {
+fn fixture<C: OpenMlsCrypto>(crypto: &C, suite: CipherSuite) -> (KeyPackageIn, SignerOf<C>) {
     let signer = fresh_signer(crypto, suite).unwrap();
     let bundle = KeyPackageBuilder::new()
         .last_resort()
@@ -66,7 +66,7 @@ fn verdict<C: OpenMlsCrypto>(
 /// Mutates one field, re-signs both signatures, and checks the rule.
 fn expect_rule<C: OpenMlsCrypto>(
     crypto: &C,
-    suite: Ciphersuite,
+    suite: CipherSuite,
     rule: Rule,
     ctx: &ValidationContext<'_>,
     mutate: impl FnOnce(&mut KeyPackageIn),
@@ -89,12 +89,12 @@ fn expect_rule<C: OpenMlsCrypto>(
 }
 
 /// The suites every rule is exercised in: one EdDSA and one ECDSA suite.
-const SUITES: [Ciphersuite; 2] = [
-    Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
-    Ciphersuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256,
+const SUITES: [CipherSuite; 2] = [
+    CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
+    CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256,
 ];
 
-fn each_suite(mut f: impl FnMut(Ciphersuite)) {
+fn each_suite(mut f: impl FnMut(CipherSuite)) {
     for suite in SUITES {
         f(suite);
     }
@@ -134,7 +134,7 @@ fn kp_ver<C: OpenMlsCrypto>(crypto: &C) {
 
 fn kp_suite<C: OpenMlsCrypto>(crypto: &C) {
     each_suite(|suite| {
-        for unsupported in [Ciphersuite(0x00FF), Ciphersuite(0x0A0A)] {
+        for unsupported in [CipherSuite(0x00FF), CipherSuite(0x0A0A)] {
             expect_rule(crypto, suite, Rule::Suite, &ctx(), |kp| {
                 kp.cipher_suite = unsupported
             });
@@ -144,7 +144,7 @@ fn kp_suite<C: OpenMlsCrypto>(crypto: &C) {
 
 fn kp_group_suite<C: OpenMlsCrypto>(crypto: &C) {
     each_suite(|suite| {
-        let other = Ciphersuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519;
+        let other = CipherSuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519;
         let ctx = ctx().with_group(GroupParameters {
             cipher_suite: other,
             version: ProtocolVersion::MLS10,
@@ -663,7 +663,7 @@ fn kp_own_caps<C: OpenMlsCrypto>(crypto: &C) {
         let off = ctx().with_own_capabilities_required(false);
         assert_eq!(verdict(crypto, &kp, &off), None);
         // Our builder lists its own suite and version under every suite.
-        for &other in crypto.supported_ciphersuites() {
+        for &other in crypto.supported_cipher_suites() {
             let (kp, _) = fixture(crypto, other);
             let caps = &kp.leaf_node.capabilities;
             assert!(caps.cipher_suites.as_slice().contains(&other));

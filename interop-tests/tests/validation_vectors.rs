@@ -9,7 +9,7 @@
 )]
 
 use interop_tests::{fresh_signer, load_json, now, unhex};
-use keypackage_core::traits::{Ciphersuite, HpkePrivateKey, OpenMlsCrypto};
+use keypackage_core::traits::{CipherSuite, HpkePrivateKey, OpenMlsCrypto};
 use keypackage_core::{
     AcceptAnyCredential, Credential, Extension, GroupSecrets, KeyPackageBuilder, KeyPackageIn,
     MlsMessageIn, Rule, ValidationContext, WelcomeError, labeled,
@@ -21,8 +21,8 @@ const PASSIVE_NOW: u64 = 1_700_000_000;
 /// 2023-03-28: inside the messages.json key packages' lifetime.
 const MESSAGES_NOW: u64 = 1_680_000_000;
 
-fn suite_of(case: &Value) -> Ciphersuite {
-    Ciphersuite(case["cipher_suite"].as_u64().unwrap() as u16)
+fn suite_of(case: &Value) -> CipherSuite {
+    CipherSuite(case["cipher_suite"].as_u64().unwrap() as u16)
 }
 
 fn hex_field(case: &Value, field: &str) -> Vec<u8> {
@@ -104,10 +104,10 @@ fn welcome_vectors<C: OpenMlsCrypto>(crypto: &C) -> usize {
         // The same Welcome claiming another suite is refused before any
         // decryption (RFC 9420 §12.4.3.1).
         let mut other_suite = welcome.clone();
-        other_suite.cipher_suite = Ciphersuite(if suite.0 == 1 { 3 } else { 1 });
+        other_suite.cipher_suite = CipherSuite(if suite.0 == 1 { 3 } else { 1 });
         assert!(matches!(
             other_suite.find_secrets(&kp),
-            Err(WelcomeError::CiphersuiteMismatch { .. })
+            Err(WelcomeError::CipherSuiteMismatch { .. })
         ));
         let provider = crypto.suite(suite).unwrap();
         let init_priv = HpkePrivateKey::new(hex_field(case, "init_priv"));
@@ -129,7 +129,7 @@ fn welcome_vectors<C: OpenMlsCrypto>(crypto: &C) -> usize {
     opened
 }
 
-fn provider_hash_len(suite: Ciphersuite) -> usize {
+fn provider_hash_len(suite: CipherSuite) -> usize {
     suite.info().unwrap().hash_len()
 }
 
@@ -175,7 +175,7 @@ fn messages_vectors<C: OpenMlsCrypto>(crypto: &C) -> usize {
     let suites = [1u16, 3, 2]; // cases 0-99, 100-199, 200-299
     let mut checked = 0;
     for (i, case) in cases.as_array().unwrap().iter().enumerate() {
-        let suite = Ciphersuite(suites[i / 100]);
+        let suite = CipherSuite(suites[i / 100]);
         if !crypto.supports(suite) {
             continue;
         }
@@ -184,7 +184,7 @@ fn messages_vectors<C: OpenMlsCrypto>(crypto: &C) -> usize {
         assert_eq!(err.rule(), Some(Rule::NoDefaults), "case {i}: {err}");
         let kp = KeyPackageIn::validate_message(&message, crypto, &lenient)
             .unwrap_or_else(|e| panic!("case {i}: {e}"));
-        assert_eq!(kp.ciphersuite(), suite);
+        assert_eq!(kp.cipher_suite(), suite);
 
         let bare = KeyPackageIn::decode(&hex_field(case, "add_proposal")).unwrap();
         let err = bare.clone().validate(crypto, &strict).unwrap_err();
@@ -216,7 +216,7 @@ fn create_validate_matrix<M: OpenMlsCrypto, V: OpenMlsCrypto>(maker: &M, checker
             )),
     ];
     let mut checked = 0;
-    for &suite in maker.supported_ciphersuites() {
+    for &suite in maker.supported_cipher_suites() {
         if !checker.supports(suite) {
             continue;
         }

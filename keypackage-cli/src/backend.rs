@@ -2,7 +2,7 @@
 //! given on the command line.
 
 use clap::ValueEnum;
-use keypackage_core::Ciphersuite;
+use keypackage_core::CipherSuite;
 use keypackage_core::traits::{CryptoError, OpenMlsCrypto};
 
 use crate::error::CliError;
@@ -46,16 +46,16 @@ macro_rules! with_crypto {
 
 /// Parses a cipher suite: a decimal or `0x` hexadecimal code point, or a
 /// registry name (any case). Whether a backend supports it is checked later.
-pub fn parse_suite(text: &str) -> Result<Ciphersuite, String> {
+pub fn parse_suite(text: &str) -> Result<CipherSuite, String> {
     let text = text.trim();
     let number = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
         Some(hex) => u16::from_str_radix(hex, 16).ok(),
         None => text.parse::<u16>().ok(),
     };
     if let Some(value) = number {
-        return Ok(Ciphersuite(value));
+        return Ok(CipherSuite(value));
     }
-    Ciphersuite::NAMED
+    CipherSuite::NAMED
         .iter()
         .copied()
         .find(|cs| cs.name().is_some_and(|name| name.eq_ignore_ascii_case(text)))
@@ -66,7 +66,7 @@ pub fn parse_suite(text: &str) -> Result<Ciphersuite, String> {
 
 /// `0x0001 MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519`, or just `0x00ff`
 /// for a value without a name.
-pub fn suite_label(suite: Ciphersuite) -> String {
+pub fn suite_label(suite: CipherSuite) -> String {
     match suite.name() {
         Some(name) => format!("{:#06x} {name}", suite.0),
         None => format!("{:#06x}", suite.0),
@@ -78,13 +78,13 @@ pub fn suite_label(suite: Ciphersuite) -> String {
 pub fn provider<C: OpenMlsCrypto>(
     crypto: &C,
     backend: Backend,
-    suite: Ciphersuite,
+    suite: CipherSuite,
 ) -> Result<C::Suite, CliError> {
     match crypto.suite(suite) {
         Ok(provider) => Ok(provider),
-        Err(CryptoError::UnsupportedCiphersuite { .. }) => {
+        Err(CryptoError::UnsupportedCipherSuite { .. }) => {
             let supported: Vec<String> = crypto
-                .supported_ciphersuites()
+                .supported_cipher_suites()
                 .iter()
                 .map(|cs| cs.0.to_string())
                 .collect();
@@ -109,15 +109,15 @@ mod tests {
 
     #[test]
     fn suites_parse_as_numbers_and_names() {
-        assert_eq!(parse_suite("1"), Ok(Ciphersuite(1)));
-        assert_eq!(parse_suite("0x0007"), Ok(Ciphersuite(7)));
-        assert_eq!(parse_suite("300"), Ok(Ciphersuite(300)));
+        assert_eq!(parse_suite("1"), Ok(CipherSuite(1)));
+        assert_eq!(parse_suite("0x0007"), Ok(CipherSuite(7)));
+        assert_eq!(parse_suite("300"), Ok(CipherSuite(300)));
         assert_eq!(
             parse_suite("mls_128_dhkemp256_aes128gcm_sha256_p256"),
-            Ok(Ciphersuite(2))
+            Ok(CipherSuite(2))
         );
         assert!(parse_suite("seven").is_err());
         assert!(parse_suite("70000").is_err());
-        assert_eq!(suite_label(Ciphersuite(0xff)), "0x00ff");
+        assert_eq!(suite_label(CipherSuite(0xff)), "0x00ff");
     }
 }

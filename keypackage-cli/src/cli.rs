@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use keypackage_core::Ciphersuite;
+use keypackage_core::CipherSuite;
 
 use crate::backend::{Backend, parse_suite};
 use crate::input::{DEFAULT_MAX_INPUT_BYTES, MAX_INPUT_BYTES_CEILING};
@@ -72,7 +72,7 @@ pub enum OutputFormat {
     MlsMessage,
 }
 
-fn suite_arg(text: &str) -> Result<Ciphersuite, String> {
+fn suite_arg(text: &str) -> Result<CipherSuite, String> {
     parse_suite(text)
 }
 
@@ -80,8 +80,8 @@ fn suite_arg(text: &str) -> Result<Ciphersuite, String> {
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
     /// Cipher suite: 1-7 (or 0x0001, or the RFC 9420 name).
-    #[arg(long, short = 'c', value_name = "N", default_value = "1", value_parser = suite_arg)]
-    pub ciphersuite: Ciphersuite,
+    #[arg(long = "ciphersuite", short = 'c', value_name = "N", default_value = "1", value_parser = suite_arg)]
+    pub cipher_suite: CipherSuite,
     /// Crypto backend.
     #[arg(long, short = 'b', value_enum, default_value_t = Backend::Rustcrypto)]
     pub backend: Backend,
@@ -182,8 +182,8 @@ pub struct ValidateArgs {
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
     /// Require this cipher suite (the group's; KP-GROUP-SUITE).
-    #[arg(long, short = 'c', value_name = "N", value_parser = suite_arg)]
-    pub ciphersuite: Option<Ciphersuite>,
+    #[arg(long = "ciphersuite", short = 'c', value_name = "N", value_parser = suite_arg)]
+    pub cipher_suite: Option<CipherSuite>,
     /// Validation time, Unix seconds [default: the system clock].
     #[arg(long, value_name = "UNIX")]
     pub now: Option<u64>,
@@ -288,8 +288,8 @@ pub enum StoreCommand {
 #[derive(Debug, Args)]
 pub struct SpeedArgs {
     /// Cipher suite.
-    #[arg(long, short = 'c', value_name = "N", default_value = "1", value_parser = suite_arg)]
-    pub ciphersuite: Ciphersuite,
+    #[arg(long = "ciphersuite", short = 'c', value_name = "N", default_value = "1", value_parser = suite_arg)]
+    pub cipher_suite: CipherSuite,
     /// Crypto backend.
     #[arg(long, short = 'b', value_enum, default_value_t = Backend::Rustcrypto)]
     pub backend: Backend,

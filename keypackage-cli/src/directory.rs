@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use keypackage_core::Ciphersuite;
+use keypackage_core::CipherSuite;
 use keypackage_core::traits::OpenMlsCrypto;
 use keypackage_directory::{
     BasicIdentityPolicy, Claim, Clock, Directory, DirectoryError, ManualClock, Published,
@@ -77,8 +77,8 @@ pub enum DirectoryCommand {
         #[arg(long, value_name = "O")]
         owner: String,
         /// Cipher suite: 1-7 (or 0x0001, or the RFC 9420 name).
-        #[arg(long, short = 'c', value_name = "N", value_parser = parse_suite)]
-        ciphersuite: Ciphersuite,
+        #[arg(long = "ciphersuite", short = 'c', value_name = "N", value_parser = parse_suite)]
+        cipher_suite: CipherSuite,
         /// Who claims (the unit of rate limiting).
         #[arg(long, value_name = "R", default_value = "kp")]
         requester: String,
@@ -176,9 +176,9 @@ pub fn run(args: &DirectoryArgs) -> Result<ExitCode, CliError> {
             }
             DirectoryCommand::Claim {
                 owner,
-                ciphersuite,
+                cipher_suite,
                 requester,
-            } => claim(&directory, owner, *ciphersuite, requester).await,
+            } => claim(&directory, owner, *cipher_suite, requester).await,
             DirectoryCommand::Count { owner } => count(&directory, owner.as_deref()).await,
             DirectoryCommand::Prune => prune(&directory).await,
         }
@@ -299,7 +299,7 @@ async fn publish_batch<C: OpenMlsCrypto + 'static>(
 async fn claim(
     directory: &Directory,
     owner: &str,
-    suite: Ciphersuite,
+    suite: CipherSuite,
     requester: &str,
 ) -> Result<ExitCode, CliError> {
     let claim = directory

@@ -93,13 +93,13 @@ fn generate<C: OpenMlsCrypto>(
     identity: &str,
     path: &Path,
 ) -> Result<ExitCode, CliError> {
-    let suite = backend::provider(crypto, backend, args.ciphersuite)?;
+    let suite = backend::provider(crypto, backend, args.cipher_suite)?;
     // With --certificate: an x509 credential and the certificate's key,
     // checked against each other and the suite before the store is touched.
     let x509_signer = match (&args.certificate, &args.private_key) {
         (Some(certificate), Some(private_key)) => Some(x509::signer(
             crypto,
-            args.ciphersuite,
+            args.cipher_suite,
             certificate,
             private_key,
         )?),
@@ -148,7 +148,7 @@ fn emit<C: OpenMlsCrypto, G: Signer, K: KeyStore>(
     let mut progress = Progress::new("created", args.count);
     let make = || {
         let bundle = builder
-            .build(crypto, args.ciphersuite, credential.clone(), signer)
+            .build(crypto, args.cipher_suite, credential.clone(), signer)
             .map_err(|e| CliError::internal(format!("cannot create a key package: {e}")))?;
         let output = encode(bundle.key_package(), args.format)?;
         let entry = bundle

@@ -687,7 +687,7 @@ mod tests {
         let crypto = keypackage_core::rustcrypto::RustCrypto::new();
         for suite in [1, 5] {
             use keypackage_core::traits::{CipherSuiteProvider, OpenMlsCrypto};
-            let suite = keypackage_core::Ciphersuite(suite);
+            let suite = keypackage_core::CipherSuite(suite);
             let provider = crypto.suite(suite).unwrap();
             let pair = provider.signature_generate_key_pair().unwrap();
             let signer = provider.signer(&pair.private).unwrap();

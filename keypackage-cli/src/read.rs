@@ -62,7 +62,7 @@ fn validate_all<C: OpenMlsCrypto>(
 where
     C::Suite: 'static,
 {
-    if let Some(suite) = args.ciphersuite {
+    if let Some(suite) = args.cipher_suite {
         backend::provider(crypto, args.backend, suite)?;
     }
     // --trust-anchors: x509 credentials are path-validated (keypackage-x509).
@@ -84,7 +84,7 @@ where
         .with_max_lifetime(max_lifetime)
         .with_refuse_listed_defaults(!args.allow_listed_defaults)
         .with_own_capabilities_required(!args.allow_unlisted_own_capabilities);
-    if let Some(suite) = args.ciphersuite {
+    if let Some(suite) = args.cipher_suite {
         ctx = ctx.with_group(GroupParameters {
             cipher_suite: suite,
             version: ProtocolVersion::MLS10,
@@ -115,7 +115,7 @@ where
                             "line": item.line,
                             "status": "ok",
                             "reference": reference,
-                            "cipher_suite": kp.ciphersuite().0,
+                            "cipher_suite": kp.cipher_suite().0,
                         })
                         .to_string()
                     } else {

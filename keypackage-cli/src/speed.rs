@@ -80,7 +80,7 @@ fn measure<C: OpenMlsCrypto>(
     backend: Backend,
     args: &SpeedArgs,
 ) -> Result<ExitCode, CliError> {
-    let suite = backend::provider(crypto, backend, args.ciphersuite)?;
+    let suite = backend::provider(crypto, backend, args.cipher_suite)?;
     let internal =
         |what: &str, e: &dyn std::fmt::Display| CliError::internal(format!("{what}: {e}"));
     let pair = suite
@@ -99,7 +99,7 @@ fn measure<C: OpenMlsCrypto>(
         let credential = credential.clone();
         let start = Instant::now();
         let bundle = builder
-            .build(crypto, args.ciphersuite, credential, &signer)
+            .build(crypto, args.cipher_suite, credential, &signer)
             .map_err(|e| internal("cannot create a key package", &e))?;
         create.push(start.elapsed());
         encoded.push(
@@ -134,7 +134,7 @@ fn measure<C: OpenMlsCrypto>(
     let lines = if args.json {
         let mut report = json!({
             "backend": backend.name(),
-            "cipher_suite": args.ciphersuite.0,
+            "cipher_suite": args.cipher_suite.0,
             "count": args.count,
             "cores": cores,
             "statistic": "median",
@@ -151,7 +151,7 @@ fn measure<C: OpenMlsCrypto>(
     } else {
         let mut lines = vec![
             format!("backend: {}", backend.name()),
-            format!("cipher_suite: {}", suite_label(args.ciphersuite)),
+            format!("cipher_suite: {}", suite_label(args.cipher_suite)),
             format!("count: {}", args.count),
             format!("cores: {cores} (one used)"),
             format!(

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use keypackage_core::traits::{CipherSuiteProvider, Ciphersuite, OpenMlsCrypto};
+use keypackage_core::traits::{CipherSuite, CipherSuiteProvider, OpenMlsCrypto};
 use keypackage_core::{Credential, CredentialInput, CredentialRejected, CredentialValidator};
 use keypackage_x509::{CertificateInfo, TrustAnchors, X509CredentialValidator, X509Signer};
 use serde_json::{Value, json};
@@ -24,7 +24,7 @@ fn read(path: &Path) -> Result<Vec<u8>, CliError> {
 /// not the suite's, is a usage error.
 pub fn signer<C>(
     crypto: &C,
-    suite: Ciphersuite,
+    suite: CipherSuite,
     certificate: &Path,
     private_key: &Path,
 ) -> Result<X509Signer<<C::Suite as CipherSuiteProvider>::Signer>, CliError>

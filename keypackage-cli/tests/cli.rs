@@ -21,7 +21,7 @@ use keypackage_core::ring::RingCrypto;
 use keypackage_core::rustcrypto::RustCrypto;
 use keypackage_core::traits::codec::{VarBytes, VarVec};
 use keypackage_core::traits::{
-    CipherSuiteProvider, Ciphersuite, CredentialType, ExtensionType, HpkePublicKey, OpenMlsCrypto,
+    CipherSuite, CipherSuiteProvider, CredentialType, ExtensionType, HpkePublicKey, OpenMlsCrypto,
     ProposalType, ProtocolVersion, SignaturePublicKey,
 };
 use keypackage_core::{
@@ -825,15 +825,15 @@ fn bad_inputs_are_kp_decode_with_their_position() {
 fn unknown_suite_in_a_key_package_is_kp_suite_and_ref_cannot_hash_it() {
     let env = Env::new();
     let crypto = RustCrypto::new();
-    let (mut kp, signer) = fixture(&crypto, Ciphersuite(1));
-    kp.cipher_suite = Ciphersuite(0x00FF);
+    let (mut kp, signer) = fixture(&crypto, CipherSuite(1));
+    kp.cipher_suite = CipherSuite(0x00FF);
     kp.resign(&signer).unwrap();
     let line = hex::encode(kp.encode().unwrap());
     let run = env.run(&["validate"], line.as_bytes());
     assert_eq!(run.code, 1);
     assert_eq!(
         run.lines(),
-        ["invalid KP-SUITE line 1: cipher suite Ciphersuite(0x00ff) is not supported"]
+        ["invalid KP-SUITE line 1: cipher suite CipherSuite(0x00ff) is not supported"]
     );
     let run = env.run(&["ref"], line.as_bytes());
     assert_eq!(run.code, 1);
@@ -857,7 +857,7 @@ fn unknown_suite_in_a_key_package_is_kp_suite_and_ref_cannot_hash_it() {
 type SignerOf<C> = <<C as OpenMlsCrypto>::Suite as CipherSuiteProvider>::Signer;
 
 /// A fresh last-resort key package of `suite` and its signer.
-fn fixture<C: OpenMlsCrypto>(crypto: &C, suite: Ciphersuite) -> (KeyPackageIn, SignerOf<C>) {
+fn fixture<C: OpenMlsCrypto>(crypto: &C, suite: CipherSuite) -> (KeyPackageIn, SignerOf<C>) {
     let provider = crypto.suite(suite).unwrap();
     let pair = provider.signature_generate_key_pair().unwrap();
     let signer = provider.signer(&pair.private).unwrap();
@@ -891,7 +891,7 @@ fn mutation(rule: Rule, change: impl Fn(&mut KeyPackageIn) + 'static) -> Mutatio
 fn mutations(t: u64) -> Vec<Mutation> {
     let mut list = vec![
         mutation(Rule::Version, |kp| kp.version = ProtocolVersion(2)),
-        mutation(Rule::Suite, |kp| kp.cipher_suite = Ciphersuite(0x0A0A)),
+        mutation(Rule::Suite, |kp| kp.cipher_suite = CipherSuite(0x0A0A)),
         mutation(Rule::InitKey, |kp| {
             kp.init_key = HpkePublicKey::new(vec![0; 3])
         }),
@@ -972,7 +972,7 @@ fn mutations(t: u64) -> Vec<Mutation> {
 fn mutated_key_packages_are_refused_with_the_library_s_rule<C: OpenMlsCrypto>(
     crypto: &C,
     backend: &str,
-    suite: Ciphersuite,
+    suite: CipherSuite,
 ) {
     let env = Env::new();
     let t = now();
@@ -1064,7 +1064,7 @@ fn mutated_key_packages_are_refused_under_rustcrypto() {
         mutated_key_packages_are_refused_with_the_library_s_rule(
             &crypto,
             "rustcrypto",
-            Ciphersuite(suite),
+            CipherSuite(suite),
         );
     }
 }
@@ -1076,7 +1076,7 @@ fn mutated_key_packages_are_refused_under_ring() {
         mutated_key_packages_are_refused_with_the_library_s_rule(
             &crypto,
             "ring",
-            Ciphersuite(suite),
+            CipherSuite(suite),
         );
     }
 }
@@ -1086,7 +1086,7 @@ fn policy_switches_admit_what_they_name() {
     let env = Env::new();
     let crypto = RustCrypto::new();
     let t = now();
-    let (mut listed, signer) = fixture(&crypto, Ciphersuite(1));
+    let (mut listed, signer) = fixture(&crypto, CipherSuite(1));
     listed
         .leaf_node
         .capabilities
@@ -1094,7 +1094,7 @@ fn policy_switches_admit_what_they_name() {
         .0
         .push(ProposalType::ADD);
     listed.resign(&signer).unwrap();
-    let (mut forever, signer) = fixture(&crypto, Ciphersuite(1));
+    let (mut forever, signer) = fixture(&crypto, CipherSuite(1));
     set_lifetime(&mut forever, 0, u64::MAX);
     forever.resign(&signer).unwrap();
     let listed = hex::encode(listed.encode().unwrap());
@@ -1108,13 +1108,13 @@ fn policy_switches_admit_what_they_name() {
     );
     assert_eq!(run.code, 0, "{}", run.stdout);
     // KP-OWN-CAPS, and its switch.
-    let (mut unlisted, signer) = fixture(&crypto, Ciphersuite(1));
+    let (mut unlisted, signer) = fixture(&crypto, CipherSuite(1));
     unlisted
         .leaf_node
         .capabilities
         .cipher_suites
         .0
-        .retain(|c| *c != Ciphersuite(1));
+        .retain(|c| *c != CipherSuite(1));
     unlisted.resign(&signer).unwrap();
     let unlisted = hex::encode(unlisted.encode().unwrap());
     let run = env.run(&["validate", "--now", &now_arg], unlisted.as_bytes());
@@ -1754,7 +1754,7 @@ fn library_verdict<C: OpenMlsCrypto>(
 #[test]
 fn validate_gives_the_library_s_verdicts_in_input_order_on_any_number_of_threads() {
     let crypto = RustCrypto::new();
-    let suite = Ciphersuite(1);
+    let suite = CipherSuite(1);
     let t = now();
     let ctx = ValidationContext::new(t, &AcceptAnyCredential);
     let provider = crypto.suite(suite).unwrap();
@@ -1851,7 +1851,7 @@ fn validate_spreads_many_inputs_over_threads() {
         return;
     }
     let crypto = RustCrypto::new();
-    let suite = Ciphersuite(1);
+    let suite = CipherSuite(1);
     let provider = crypto.suite(suite).unwrap();
     let pair = provider.signature_generate_key_pair().unwrap();
     let signer = provider.signer(&pair.private).unwrap();

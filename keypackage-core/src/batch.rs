@@ -59,7 +59,7 @@ use std::num::NonZeroUsize;
 use std::sync::{Mutex, PoisonError};
 
 use keypackage_traits::{
-    CipherSuiteProvider, Ciphersuite, CryptoError, OpenMlsCrypto, SignaturePublicKey,
+    CipherSuite, CipherSuiteProvider, CryptoError, OpenMlsCrypto, SignaturePublicKey,
 };
 
 use crate::key_package::{KeyPackage, KeyPackageIn};
@@ -123,12 +123,12 @@ impl BatchOptions {
 /// # #[cfg(feature = "rustcrypto")] {
 /// use keypackage_core::batch::validate_batch;
 /// use keypackage_core::rustcrypto::{RustCrypto, RustCryptoSigner};
-/// use keypackage_core::traits::{Ciphersuite, SignatureScheme};
+/// use keypackage_core::traits::{CipherSuite, SignatureScheme};
 /// use keypackage_core::{AcceptAnyCredential, Credential, KeyPackageBuilder, Rule, ValidationContext};
 ///
 /// let crypto = RustCrypto::new();
 /// let signer = RustCryptoSigner::generate(SignatureScheme::Ed25519).unwrap();
-/// let suite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+/// let suite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
 /// let builder = KeyPackageBuilder::new();
 /// let mut items: Vec<_> = (0..4)
 ///     .map(|_| {
@@ -204,7 +204,7 @@ where
 /// chunk, and the last one of the previous chunk.
 struct KeyMemo<S: CipherSuiteProvider> {
     keys: Vec<(
-        Ciphersuite,
+        CipherSuite,
         SignaturePublicKey,
         Result<S::VerifyingKey, CryptoError>,
     )>,
@@ -294,7 +294,7 @@ fn validate_chunk<C: OpenMlsCrypto>(
 
     // The signatures, one verify_each per suite present in the chunk.
     let mut verdicts: Vec<Option<Vec<Result<(), CryptoError>>>> = vec![None; stages.len()];
-    let mut suites: Vec<Ciphersuite> = Vec::new();
+    let mut suites: Vec<CipherSuite> = Vec::new();
     for stage in &stages {
         if let Stage::Signed { kp, .. } = stage
             && !suites.contains(&kp.cipher_suite)

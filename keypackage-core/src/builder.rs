@@ -19,7 +19,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use keypackage_traits::codec::{VarBytes, VarVec};
 use keypackage_traits::{
-    CipherSuiteProvider, Ciphersuite, CredentialType, CryptoError, ExtensionType, Fault,
+    CipherSuite, CipherSuiteProvider, CredentialType, CryptoError, ExtensionType, Fault,
     GREASE_VALUES, OpenMlsCrypto, ProposalType, ProtocolVersion, Signer,
 };
 use tls_codec::Serialize;
@@ -50,9 +50,9 @@ pub const DEFAULT_BACKDATE: u64 = HOUR;
 pub enum CreationError {
     /// The backend does not support the suite (caller).
     #[error("cipher suite {cipher_suite:?} is not supported by the crypto provider")]
-    UnsupportedCiphersuite {
+    UnsupportedCipherSuite {
         /// The cipher suite.
-        cipher_suite: Ciphersuite,
+        cipher_suite: CipherSuite,
     },
     /// The signer's scheme is not the suite's (caller).
     #[error("the signer's scheme does not match the cipher suite: {0}")]
@@ -120,7 +120,7 @@ impl CreationError {
     /// or the signer failed.
     pub const fn fault(&self) -> Fault {
         match self {
-            Self::UnsupportedCiphersuite { .. } => Fault::Unsupported,
+            Self::UnsupportedCipherSuite { .. } => Fault::Unsupported,
             Self::Crypto(e) => e.fault(),
             Self::Encode(e) => e.fault(),
             _ => Fault::Caller,
@@ -159,11 +159,11 @@ enum LifetimeSpec {
 /// # #[cfg(feature = "rustcrypto")] {
 /// use keypackage_core::{Credential, KeyPackageBuilder, rustcrypto::{RustCrypto, RustCryptoSigner}};
 /// use keypackage_core::{AcceptAnyCredential, ValidationContext, KeyPackageIn};
-/// use keypackage_core::traits::{Ciphersuite, SignatureScheme};
+/// use keypackage_core::traits::{CipherSuite, SignatureScheme};
 ///
 /// let crypto = RustCrypto::new();
 /// let signer = RustCryptoSigner::generate(SignatureScheme::Ed25519).unwrap();
-/// let suite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+/// let suite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
 /// let bundle = KeyPackageBuilder::new()
 ///     .build(&crypto, suite, Credential::basic("alice"), &signer)
 ///     .unwrap();
@@ -306,14 +306,14 @@ impl KeyPackageBuilder {
     pub fn build<C: OpenMlsCrypto, G: Signer + ?Sized>(
         &self,
         crypto: &C,
-        cipher_suite: Ciphersuite,
+        cipher_suite: CipherSuite,
         credential: Credential,
         signer: &G,
     ) -> Result<KeyPackageBundle, CreationError> {
         let suite = match crypto.suite(cipher_suite) {
             Ok(suite) => suite,
-            Err(CryptoError::UnsupportedCiphersuite { cipher_suite: cs }) => {
-                return Err(CreationError::UnsupportedCiphersuite { cipher_suite: cs });
+            Err(CryptoError::UnsupportedCipherSuite { cipher_suite: cs }) => {
+                return Err(CreationError::UnsupportedCipherSuite { cipher_suite: cs });
             }
             Err(e) => return Err(e.into()),
         };
@@ -480,12 +480,12 @@ impl KeyPackageBuilder {
                 credentials.push(*t);
             }
         }
-        let mut cipher_suites: Vec<Ciphersuite> = crypto.supported_ciphersuites().to_vec();
+        let mut cipher_suites: Vec<CipherSuite> = crypto.supported_cipher_suites().to_vec();
 
         if self.grease {
             // One GREASE value per list, unless the list already has one.
             if !cipher_suites.iter().any(|c| c.is_grease()) {
-                cipher_suites.push(Ciphersuite(grease.pick()?));
+                cipher_suites.push(CipherSuite(grease.pick()?));
             }
             if !extensions.iter().any(|t| t.is_grease()) {
                 extensions.push(ExtensionType(grease.pick()?));

@@ -281,7 +281,7 @@ impl KeyPackageBundle {
             .with_max_lifetime(None)
             .with_refuse_listed_defaults(false);
         let key_package = kp.validate(crypto, &ctx).map_err(BundleError::Invalid)?;
-        let suite = crypto.suite(key_package.ciphersuite()).map_err(|e| {
+        let suite = crypto.suite(key_package.cipher_suite()).map_err(|e| {
             BundleError::Invalid(ValidationError::Internal {
                 detail: e.to_string(),
             })

@@ -2,7 +2,7 @@
 
 use keypackage_traits::codec::VarVec;
 use keypackage_traits::{
-    Ciphersuite, CredentialType, ExtensionType, ProposalType, ProtocolVersion,
+    CipherSuite, CredentialType, ExtensionType, ProposalType, ProtocolVersion,
 };
 use tls_codec::{TlsDeserializeBytes, TlsSerialize, TlsSize};
 
@@ -25,7 +25,7 @@ pub struct Capabilities {
     /// Supported protocol versions.
     pub versions: VarVec<ProtocolVersion>,
     /// Supported cipher suites.
-    pub cipher_suites: VarVec<Ciphersuite>,
+    pub cipher_suites: VarVec<CipherSuite>,
     /// Supported non-default extension types.
     pub extensions: VarVec<ExtensionType>,
     /// Supported non-default proposal types.

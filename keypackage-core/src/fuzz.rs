@@ -228,7 +228,7 @@ fn code(i: usize) -> u16 {
 pub fn hostile_lists(kp: &mut KeyPackageIn, n: usize) {
     use crate::extensions::Extension;
     use keypackage_traits::codec::VarVec;
-    use keypackage_traits::{Ciphersuite, ProtocolVersion};
+    use keypackage_traits::{CipherSuite, ProtocolVersion};
 
     let n = n.min(MAX_HOSTILE_LIST);
     let leaf = n * 2 / 5;
@@ -241,7 +241,7 @@ pub fn hostile_lists(kp: &mut KeyPackageIn, n: usize) {
     );
     caps.cipher_suites = VarVec(
         std::iter::once(kp.cipher_suite)
-            .chain((1..n).map(|i| Ciphersuite(code(i))))
+            .chain((1..n).map(|i| CipherSuite(code(i))))
             .collect(),
     );
     caps.extensions = VarVec((0..n).map(|i| ExtensionType(code(i))).collect());

@@ -3,7 +3,7 @@
 //! builder) produces.
 
 use keypackage_traits::codec::{MAX_VARINT_LEN, VarBytes};
-use keypackage_traits::{Ciphersuite, HpkePublicKey, KeyPackageRef, ProtocolVersion};
+use keypackage_traits::{CipherSuite, HpkePublicKey, KeyPackageRef, ProtocolVersion};
 use tls_codec::{DeserializeBytes, Error, Serialize, Size};
 
 use crate::error::{DecodeError, EncodeError, decode_exact};
@@ -39,7 +39,7 @@ pub struct KeyPackageIn {
     /// Protocol version.
     pub version: ProtocolVersion,
     /// Cipher suite.
-    pub cipher_suite: Ciphersuite,
+    pub cipher_suite: CipherSuite,
     /// HPKE key a Welcome is encrypted to.
     pub init_key: HpkePublicKey,
     /// The leaf the client will occupy.
@@ -142,7 +142,7 @@ impl Serialize for KeyPackageIn {
 impl DeserializeBytes for KeyPackageIn {
     fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), Error> {
         let (version, rest) = ProtocolVersion::tls_deserialize_bytes(bytes)?;
-        let (cipher_suite, rest) = Ciphersuite::tls_deserialize_bytes(rest)?;
+        let (cipher_suite, rest) = CipherSuite::tls_deserialize_bytes(rest)?;
         let (init_key, rest) = HpkePublicKey::tls_deserialize_bytes(rest)?;
         let (leaf_node, rest) = LeafNode::tls_deserialize_bytes(rest)?;
         let (extensions, rest) = Extensions::tls_deserialize_bytes(rest)?;
@@ -188,7 +188,7 @@ impl KeyPackage {
     }
 
     /// Cipher suite.
-    pub fn ciphersuite(&self) -> Ciphersuite {
+    pub fn cipher_suite(&self) -> CipherSuite {
         self.inner.cipher_suite
     }
 

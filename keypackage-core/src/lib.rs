@@ -21,13 +21,13 @@
 //! ```
 //! # #[cfg(feature = "rustcrypto")] {
 //! use keypackage_core::rustcrypto::{RustCrypto, RustCryptoSigner};
-//! use keypackage_core::traits::{Ciphersuite, SignatureScheme};
+//! use keypackage_core::traits::{CipherSuite, SignatureScheme};
 //! use keypackage_core::{
 //!     AcceptAnyCredential, Credential, KeyPackageBuilder, KeyPackageIn, Rule, ValidationContext,
 //! };
 //!
 //! let crypto = RustCrypto::new();
-//! let suite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+//! let suite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
 //! let signer = RustCryptoSigner::generate(SignatureScheme::Ed25519).unwrap();
 //!
 //! // A client makes a key package and keeps the bundle (private keys).
@@ -100,7 +100,7 @@ pub use welcome::{FoundBy, JoinError, JoinOptions, Joining, WelcomeError, reserv
 
 pub use keypackage_traits as traits;
 pub use keypackage_traits::{
-    Ciphersuite, CredentialType, ExtensionLocation, ExtensionType, KeyPackageRef, ProposalType,
+    CipherSuite, CredentialType, ExtensionLocation, ExtensionType, KeyPackageRef, ProposalType,
     ProtocolVersion,
 };
 

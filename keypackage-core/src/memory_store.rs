@@ -7,13 +7,13 @@
 //! ```
 //! # #[cfg(feature = "rustcrypto")] {
 //! use keypackage_core::rustcrypto::{RustCrypto, RustCryptoSigner};
-//! use keypackage_core::traits::{Ciphersuite, KeyStore, SignatureScheme};
+//! use keypackage_core::traits::{CipherSuite, KeyStore, SignatureScheme};
 //! use keypackage_core::{Credential, KeyPackageBuilder, MemoryKeyStore};
 //!
 //! let (crypto, signer) = (RustCrypto::new(), RustCryptoSigner::generate(SignatureScheme::Ed25519)?);
 //! let bundle = KeyPackageBuilder::new().build(
 //!     &crypto,
-//!     Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
+//!     CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
 //!     Credential::basic("alice"),
 //!     &signer,
 //! )?;

@@ -3,7 +3,7 @@
 //! message that consumes it), plus `Welcome` and `GroupSecrets` (§12.4.3.1).
 
 use keypackage_traits::codec::{VarBytes, VarVec};
-use keypackage_traits::{Ciphersuite, HpkeCiphertext, KeyPackageRef, ProtocolVersion};
+use keypackage_traits::{CipherSuite, HpkeCiphertext, KeyPackageRef, ProtocolVersion};
 use tls_codec::{
     DeserializeBytes, Error, Serialize, Size, TlsDeserializeBytes, TlsSerialize, TlsSize,
 };
@@ -52,7 +52,7 @@ pub struct EncryptedGroupSecrets {
 #[derive(Clone, PartialEq, Eq, Debug, TlsSize, TlsSerialize, TlsDeserializeBytes)]
 pub struct Welcome {
     /// The group's cipher suite.
-    pub cipher_suite: Ciphersuite,
+    pub cipher_suite: CipherSuite,
     /// One entry per new member.
     pub secrets: VarVec<EncryptedGroupSecrets>,
     /// The encrypted GroupInfo.

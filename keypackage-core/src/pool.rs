@@ -12,7 +12,7 @@
 //! the `now` it is given.
 
 use keypackage_traits::{
-    Ciphersuite, KeyStore, KeyStoreError, OpenMlsCrypto, Signer, StoreCounts, StoredKeyPackage,
+    CipherSuite, KeyStore, KeyStoreError, OpenMlsCrypto, Signer, StoreCounts, StoredKeyPackage,
 };
 
 use crate::builder::{CreationError, DEFAULT_BACKDATE, DEFAULT_LIFETIME, KeyPackageBuilder};
@@ -35,7 +35,7 @@ use crate::lifetime::Lifetime;
 #[derive(Clone, Debug)]
 pub struct KeyPackagePool {
     builder: KeyPackageBuilder,
-    cipher_suite: Ciphersuite,
+    cipher_suite: CipherSuite,
     credential: Credential,
     target: usize,
     lifetime: u64,
@@ -100,7 +100,7 @@ impl KeyPackagePool {
     /// builder's own lifetime setting is not used.
     pub fn new(
         builder: KeyPackageBuilder,
-        cipher_suite: Ciphersuite,
+        cipher_suite: CipherSuite,
         credential: Credential,
         target: usize,
     ) -> Self {
@@ -256,7 +256,7 @@ mod tests {
     use crate::bundle::KeyPackageBundle;
     use crate::memory_store::MemoryKeyStore;
 
-    const SUITE: Ciphersuite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+    const SUITE: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
     /// An injected "now", far from the machine's clock on purpose.
     const NOW: u64 = 2_000_000_000;
 

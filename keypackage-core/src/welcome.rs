@@ -6,7 +6,7 @@
 //! reference was changed on the way, by trial decryption.
 
 use keypackage_traits::{
-    Ciphersuite, CryptoError, KeyPackageRef, KeyStore, KeyStoreError, OpenMlsCrypto,
+    CipherSuite, CryptoError, KeyPackageRef, KeyStore, KeyStoreError, OpenMlsCrypto,
     ProtocolVersion,
 };
 
@@ -33,11 +33,11 @@ pub enum WelcomeError {
     /// §12.4.3.1: a new member checks that the suite is the one of the key
     /// package it published).
     #[error("the Welcome uses cipher suite {welcome:?}, the key package {key_package:?}")]
-    CiphersuiteMismatch {
+    CipherSuiteMismatch {
         /// The Welcome's suite.
-        welcome: Ciphersuite,
+        welcome: CipherSuite,
         /// The key package's suite.
-        key_package: Ciphersuite,
+        key_package: CipherSuite,
     },
     /// No entry of the Welcome is addressed to this key package (sender, or
     /// a Welcome for someone else).
@@ -75,10 +75,10 @@ impl Welcome {
         &self,
         key_package: &KeyPackage,
     ) -> Result<&EncryptedGroupSecrets, WelcomeError> {
-        if self.cipher_suite != key_package.ciphersuite() {
-            return Err(WelcomeError::CiphersuiteMismatch {
+        if self.cipher_suite != key_package.cipher_suite() {
+            return Err(WelcomeError::CipherSuiteMismatch {
                 welcome: self.cipher_suite,
-                key_package: key_package.ciphersuite(),
+                key_package: key_package.cipher_suite(),
             });
         }
         self.secrets_for(key_package.reference())
@@ -305,7 +305,7 @@ where
             continue;
         };
         let bundle = KeyPackageBundle::from_stored(&stored, crypto)?;
-        if bundle.key_package().ciphersuite() != welcome.cipher_suite {
+        if bundle.key_package().cipher_suite() != welcome.cipher_suite {
             continue;
         }
         for entry in welcome.secrets.iter() {

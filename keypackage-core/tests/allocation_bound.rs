@@ -97,7 +97,7 @@ fn input_path(family: &str) -> PathBuf {
 fn key_package_with(change: impl Fn(&mut KeyPackageIn)) -> Vec<u8> {
     use keypackage_core::traits::{CipherSuiteProvider, OpenMlsCrypto};
     let crypto = keypackage_core::DefaultCrypto::new();
-    let suite = keypackage_core::Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+    let suite = keypackage_core::CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
     let s = crypto.suite(suite).unwrap();
     let keys = s.signature_generate_key_pair().unwrap();
     let signer = s.signer(&keys.private).unwrap();
@@ -150,7 +150,7 @@ fn hostile(family: &str) -> Vec<u8> {
             let n = count(10);
             let caps = &mut kp.leaf_node.capabilities;
             caps.versions = VarVec(vec![keypackage_core::ProtocolVersion::MLS10; n]);
-            caps.cipher_suites = VarVec(vec![keypackage_core::Ciphersuite(1); n]);
+            caps.cipher_suites = VarVec(vec![keypackage_core::CipherSuite(1); n]);
             caps.extensions = VarVec(vec![ExtensionType(0x0A0A); n]);
             caps.proposals = VarVec(vec![keypackage_core::ProposalType(0x0A0A); n]);
             caps.credentials = VarVec(vec![keypackage_core::CredentialType::BASIC; n]);
@@ -171,7 +171,7 @@ fn hostile(family: &str) -> Vec<u8> {
                 },
             };
             let welcome = Welcome {
-                cipher_suite: keypackage_core::Ciphersuite(1),
+                cipher_suite: keypackage_core::CipherSuite(1),
                 secrets: VarVec(vec![entry; count(3)]),
                 encrypted_group_info: VarBytes::default(),
             };

@@ -19,7 +19,7 @@
 
 use keypackage_core::batch::{BatchOptions, validate_batch_with, validate_encoded_batch};
 use keypackage_core::traits::{
-    CipherSuiteProvider, Ciphersuite, CredentialType, ExtensionType, OpenMlsCrypto,
+    CipherSuite, CipherSuiteProvider, CredentialType, ExtensionType, OpenMlsCrypto,
     SignaturePublicKey,
 };
 use keypackage_core::{
@@ -28,9 +28,9 @@ use keypackage_core::{
 };
 use proptest::prelude::*;
 
-const SUITE_1: Ciphersuite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
-const SUITE_2: Ciphersuite = Ciphersuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256;
-const SUITE_3: Ciphersuite = Ciphersuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519;
+const SUITE_1: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+const SUITE_2: CipherSuite = CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256;
+const SUITE_3: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519;
 
 /// The validation time of every test: inside the builder's default lifetime.
 fn now() -> u64 {
@@ -202,7 +202,7 @@ fn mutate<C: OpenMlsCrypto>(
                 other => other,
             };
         }
-        Mutation::UnknownSuite => kp.cipher_suite = Ciphersuite(0x0A0A),
+        Mutation::UnknownSuite => kp.cipher_suite = CipherSuite(0x0A0A),
         Mutation::DuplicateExtension => {
             let duplicate = Extension::new(ExtensionType(0xF0F0), vec![1]);
             kp.extensions.push(duplicate.clone());

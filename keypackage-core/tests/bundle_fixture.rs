@@ -19,7 +19,7 @@ use keypackage_core::bundle::{BUNDLE_FORMAT_V1, BUNDLE_FORMAT_V2};
 use keypackage_core::rustcrypto::{RustCrypto, RustCryptoSigner};
 use keypackage_core::traits::{KeyStore, SignatureScheme, StoredKeyPackage};
 use keypackage_core::{
-    Ciphersuite, Credential, KeyPackageBuilder, KeyPackageBundle, Lifetime, MemoryKeyStore,
+    CipherSuite, Credential, KeyPackageBuilder, KeyPackageBundle, Lifetime, MemoryKeyStore,
 };
 
 /// (file, last resort?, `KeyPackageRef` in hex).
@@ -61,7 +61,7 @@ fn write_bundle_fixtures() {
         let bundle = builder
             .build(
                 &crypto,
-                Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
+                CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
                 Credential::basic("fixture"),
                 &signer,
             )

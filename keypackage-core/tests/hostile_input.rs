@@ -31,11 +31,11 @@ use keypackage_core::traits::{
     CipherSuiteProvider, CryptoError, HpkePublicKey, KemAlgorithm, OpenMlsCrypto,
 };
 use keypackage_core::{
-    AcceptAnyCredential, Ciphersuite, Credential, Extension, ExtensionType, KeyPackageBuilder,
+    AcceptAnyCredential, CipherSuite, Credential, Extension, ExtensionType, KeyPackageBuilder,
     KeyPackageIn, RequiredCapabilities, ValidationContext, ValidationError, fuzz,
 };
 
-const SUITE_1: Ciphersuite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+const SUITE_1: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
 
 /// An unknown (private-use) extension type, listed by the builder.
 const PRIVATE_TYPE: ExtensionType = ExtensionType(0xF0F0);
@@ -54,7 +54,7 @@ fn for_each_backend(mut f: impl FnMut(&dyn Fn(&mut dyn FnMut(&dyn Backend)))) {
 /// The object-safe part of a backend these tests need.
 trait Backend {
     fn name(&self) -> &'static str;
-    fn build(&self, builder: &KeyPackageBuilder, suite: Ciphersuite) -> Vec<u8>;
+    fn build(&self, builder: &KeyPackageBuilder, suite: CipherSuite) -> Vec<u8>;
     fn validate(
         &self,
         kp: KeyPackageIn,
@@ -71,7 +71,7 @@ impl<C: OpenMlsCrypto> Backend for C {
         OpenMlsCrypto::name(self)
     }
 
-    fn build(&self, builder: &KeyPackageBuilder, suite: Ciphersuite) -> Vec<u8> {
+    fn build(&self, builder: &KeyPackageBuilder, suite: CipherSuite) -> Vec<u8> {
         let s = self.suite(suite).unwrap();
         let keys = s.signature_generate_key_pair().unwrap();
         let signer = s.signer(&keys.private).unwrap();
@@ -108,13 +108,13 @@ impl<C: OpenMlsCrypto> Backend for C {
     }
 
     fn check_aead_short_tags(&self) {
-        for &cs in self.supported_ciphersuites() {
+        for &cs in self.supported_cipher_suites() {
             aead_short_tags(&self.suite(cs).unwrap(), OpenMlsCrypto::name(self));
         }
     }
 
     fn check_small_order_points(&self) {
-        for &cs in self.supported_ciphersuites() {
+        for &cs in self.supported_cipher_suites() {
             small_order_points(&self.suite(cs).unwrap(), OpenMlsCrypto::name(self));
         }
     }
@@ -324,7 +324,7 @@ fn aead_short_tags<S: CipherSuiteProvider>(s: &S, backend: &str) {
     let sealed = s.aead_seal(&key, &nonce, b"aad", b"").unwrap();
     assert_eq!(sealed.len(), aead.tag_len());
     assert!(s.aead_open(&key, &nonce, b"aad", &sealed).is_ok());
-    let suite = s.ciphersuite();
+    let suite = s.cipher_suite();
     for len in 0..aead.tag_len() {
         for fill in [0x00, 0xFF] {
             assert_eq!(
@@ -441,7 +441,7 @@ fn small_order_points<S: CipherSuiteProvider>(s: &S, backend: &str) {
         KemAlgorithm::DhKemX448 => x448_small_order(),
         _ => return,
     };
-    let suite = s.ciphersuite();
+    let suite = s.cipher_suite();
     let keys = s.hpke_generate_key_pair().unwrap();
     let ct = s.hpke_seal(&keys.public, b"", b"", b"x").unwrap();
     assert!(

@@ -12,14 +12,14 @@
 
 use keypackage_core::rustcrypto::RustCrypto;
 use keypackage_core::traits::codec::{VarBytes, VarVec};
-use keypackage_core::traits::{Ciphersuite, KeyPackageRef, OpenMlsCrypto, ProtocolVersion};
+use keypackage_core::traits::{CipherSuite, KeyPackageRef, OpenMlsCrypto, ProtocolVersion};
 use keypackage_core::{
     Credential, EncodeError, EncryptedGroupSecrets, GroupSecrets, KeyPackageBuilder,
     KeyPackageBundle, LeafNodeSource, MlsMessageIn, PreSharedKeyId, Welcome, WelcomeError, labeled,
 };
 use tls_codec::Serialize;
 
-const SUITE1: Ciphersuite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+const SUITE1: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
 
 fn bundle(crypto: &RustCrypto) -> KeyPackageBundle {
     let suite = crypto.suite(SUITE1).unwrap();
@@ -48,7 +48,7 @@ fn group_secrets_bytes(fill: u8, psks: &[Vec<u8>]) -> Vec<u8> {
 fn welcome_for(
     crypto: &RustCrypto,
     bundle: &KeyPackageBundle,
-    suite: Ciphersuite,
+    suite: CipherSuite,
     reference: KeyPackageRef,
     plaintext: &[u8],
 ) -> Welcome {
@@ -103,7 +103,7 @@ fn a_bundle_opens_the_welcome_addressed_to_it() {
 fn a_welcome_in_another_suite_is_refused_before_decryption() {
     let crypto = RustCrypto::new();
     let bundle = bundle(&crypto);
-    let other = Ciphersuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519;
+    let other = CipherSuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519;
     let welcome = welcome_for(
         &crypto,
         &bundle,
@@ -113,7 +113,7 @@ fn a_welcome_in_another_suite_is_refused_before_decryption() {
     );
     assert_eq!(
         bundle.open_welcome(&crypto, &welcome).unwrap_err(),
-        WelcomeError::CiphersuiteMismatch {
+        WelcomeError::CipherSuiteMismatch {
             welcome: other,
             key_package: SUITE1
         }

@@ -17,7 +17,7 @@
 )]
 
 use keypackage_core::{
-    Capabilities, Certificate, Ciphersuite, Credential, CredentialType, DecodeError, Extension,
+    Capabilities, Certificate, CipherSuite, Credential, CredentialType, DecodeError, Extension,
     ExtensionType, Extensions, KeyPackageIn, LeafNode, LeafNodeSource, Lifetime, MlsMessageIn,
     ProposalType, ProtocolVersion,
 };
@@ -178,7 +178,7 @@ fn code_point_list<T: From<u16> + std::fmt::Debug>(
 fn capabilities() -> impl Strategy<Value = Capabilities> {
     (
         code_point_list(named(ProtocolVersion::NAMED)),
-        code_point_list(named(Ciphersuite::NAMED)),
+        code_point_list(named(CipherSuite::NAMED)),
         code_point_list(named(ExtensionType::NAMED)),
         code_point_list(named(ProposalType::NAMED)),
         code_point_list(named(CredentialType::NAMED)),
@@ -282,7 +282,7 @@ fn leaf_node() -> impl Strategy<Value = LeafNode> {
 fn key_package() -> impl Strategy<Value = KeyPackageIn> {
     (
         code_point(named(ProtocolVersion::NAMED)),
-        code_point(named(Ciphersuite::NAMED)),
+        code_point(named(CipherSuite::NAMED)),
         opaque(),
         leaf_node(),
         extensions(),
@@ -291,7 +291,7 @@ fn key_package() -> impl Strategy<Value = KeyPackageIn> {
         .prop_map(
             |(version, suite, init_key, leaf_node, extensions, signature)| KeyPackageIn {
                 version: ProtocolVersion(version),
-                cipher_suite: Ciphersuite(suite),
+                cipher_suite: CipherSuite(suite),
                 init_key: HpkePublicKey::new(init_key),
                 leaf_node,
                 extensions,

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use keypackage_core::rustcrypto::{RustCrypto, RustCryptoSigner};
 use keypackage_core::traits::SignatureScheme;
 use keypackage_core::{
-    Ciphersuite, Credential, KeyPackageBuilder, KeyPackageIn, KeyPackageRef, Lifetime,
+    CipherSuite, Credential, KeyPackageBuilder, KeyPackageIn, KeyPackageRef, Lifetime,
     encode_key_package_message,
 };
 
@@ -33,7 +33,7 @@ use crate::{
 pub const T0: u64 = 1_800_000_000;
 
 /// The suite of the fixtures' key packages.
-pub const SUITE: Ciphersuite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+pub const SUITE: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
 
 /// A day.
 pub const DAY: u64 = 86_400;
@@ -223,7 +223,7 @@ pub async fn last_resort_fallback(store: Arc<dyn Store>) {
     let counts = dir.count("alice").await.unwrap();
     assert_eq!((counts[0].available, counts[0].last_resort), (0, 1));
     // Another suite has nothing.
-    let suite2 = Ciphersuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256;
+    let suite2 = CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256;
     assert_eq!(
         dir.claim("alice", suite2, "bob").await.unwrap(),
         Claim::Empty

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use keypackage_core::batch::{BatchOptions, validate_batch_with};
 use keypackage_core::{
-    Ciphersuite, KeyPackageIn, KeyPackageRef, MlsMessageIn, Rule, ValidationContext,
+    CipherSuite, KeyPackageIn, KeyPackageRef, MlsMessageIn, Rule, ValidationContext,
     ValidationError,
 };
 
@@ -337,7 +337,7 @@ fn validate_chunk<P: PublishPolicy>(
             let key_package = bytes.get(offset..).unwrap_or_default().to_vec();
             Ok(NewKeyPackage {
                 reference: kp.reference().clone(),
-                cipher_suite: kp.ciphersuite(),
+                cipher_suite: kp.cipher_suite(),
                 not_after,
                 last_resort: kp.is_last_resort(),
                 init_key: kp.init_key().as_slice().to_vec(),
@@ -526,7 +526,7 @@ impl Directory {
     pub async fn claim(
         &self,
         owner: &str,
-        cipher_suite: Ciphersuite,
+        cipher_suite: CipherSuite,
         requester: &str,
     ) -> Result<Claim, DirectoryError> {
         let mut claims = self.claim_many(&[owner], cipher_suite, requester).await?;
@@ -549,7 +549,7 @@ impl Directory {
     pub async fn claim_many(
         &self,
         owners: &[&str],
-        cipher_suite: Ciphersuite,
+        cipher_suite: CipherSuite,
         requester: &str,
     ) -> Result<Vec<Claim>, DirectoryError> {
         check_name("requester", requester, self.limits.max_name_len)?;

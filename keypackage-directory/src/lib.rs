@@ -37,7 +37,7 @@
 //! ```no_run
 //! # async fn demo(uploads: Vec<Vec<u8>>) -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
-//! use keypackage_core::Ciphersuite;
+//! use keypackage_core::CipherSuite;
 //! use keypackage_core::rustcrypto::RustCrypto;
 //! use keypackage_directory::{BasicIdentityPolicy, Claim, Directory, SystemClock, open_store};
 //!
@@ -50,7 +50,7 @@
 //!     eprintln!("item {index}: {} {refusal}", refusal.id());
 //! }
 //!
-//! let suite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+//! let suite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
 //! match directory.claim("alice", suite, "bob").await? {
 //!     Claim::KeyPackage(kp) | Claim::LastResort(kp) => { /* add alice with kp.key_package */ }
 //!     Claim::Empty | Claim::RateLimited { .. } => { /* try later */ }

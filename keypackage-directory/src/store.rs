@@ -9,7 +9,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use keypackage_core::{Ciphersuite, KeyPackageRef};
+use keypackage_core::{CipherSuite, KeyPackageRef};
 
 /// A boxed future that is `Send`: the engine trait's methods return one, so
 /// that the trait can be used as `dyn Store` (one type whatever the engine).
@@ -60,7 +60,7 @@ pub struct NewKeyPackage {
     /// Its `KeyPackageRef` (RFC 9420 §5.2): the primary key.
     pub reference: KeyPackageRef,
     /// Its cipher suite.
-    pub cipher_suite: Ciphersuite,
+    pub cipher_suite: CipherSuite,
     /// `leaf_node.lifetime.not_after`: unexpired while `now <= not_after`.
     pub not_after: u64,
     /// Marked last resort: handed out again, and only when nothing else is left.
@@ -117,7 +117,7 @@ pub struct ClaimRequest {
     /// The owners, each getting one answer, in this order.
     pub owners: Vec<String>,
     /// The suite wanted.
-    pub cipher_suite: Ciphersuite,
+    pub cipher_suite: CipherSuite,
     /// Who asks (the unit of rate limiting).
     pub requester: String,
     /// The time of the claim.
@@ -132,7 +132,7 @@ pub struct ClaimedKeyPackage {
     /// Its reference.
     pub reference: KeyPackageRef,
     /// Its cipher suite.
-    pub cipher_suite: Ciphersuite,
+    pub cipher_suite: CipherSuite,
     /// Its expiry.
     pub not_after: u64,
     /// The bare `KeyPackage` encoding.
@@ -171,7 +171,7 @@ impl Claim {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct SuiteCount {
     /// The suite.
-    pub cipher_suite: Ciphersuite,
+    pub cipher_suite: CipherSuite,
     /// Normal key packages that a claim can still hand out.
     pub available: u64,
     /// Last-resort key packages.
@@ -266,9 +266,9 @@ pub(crate) fn count_from_sql(value: i64) -> Result<u64, StoreError> {
 }
 
 /// A suite read from SQL.
-pub(crate) fn suite_from_sql(value: i64) -> Result<Ciphersuite, StoreError> {
+pub(crate) fn suite_from_sql(value: i64) -> Result<CipherSuite, StoreError> {
     u16::try_from(value)
-        .map(Ciphersuite)
+        .map(CipherSuite)
         .map_err(|_| StoreError::Corrupt {
             detail: format!("cipher suite {value}"),
         })

@@ -127,7 +127,7 @@ code_point! {
 
 code_point! {
     /// `CipherSuite` (RFC 9420 §17.1).
-    Ciphersuite, "Ciphersuite" {
+    CipherSuite, "CipherSuite" {
         /// MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519
         MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519 = 0x0001 => "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519",
         /// MLS_128_DHKEMP256_AES128GCM_SHA256_P256
@@ -302,7 +302,7 @@ mod tests {
     fn debug_prints_name_grease_or_hex() {
         assert_eq!(format!("{:?}", ExtensionType::LAST_RESORT), "last_resort");
         assert_eq!(format!("{:?}", ExtensionType(0x3A3A)), "GREASE(0x3a3a)");
-        assert_eq!(format!("{:?}", Ciphersuite(0xF001)), "Ciphersuite(0xf001)");
+        assert_eq!(format!("{:?}", CipherSuite(0xF001)), "CipherSuite(0xf001)");
     }
 
     #[test]

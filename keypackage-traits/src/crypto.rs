@@ -23,7 +23,7 @@ use std::fmt;
 use tls_codec::{TlsDeserializeBytes, TlsSerialize, TlsSize};
 
 use crate::codec::VarBytes;
-use crate::codepoints::Ciphersuite;
+use crate::codepoints::CipherSuite;
 use crate::keys::{
     HpkeKeyPair, HpkePrivateKey, HpkePublicKey, Secret, SignatureKeyPair, SignaturePrivateKey,
     SignaturePublicKey,
@@ -40,9 +40,9 @@ pub enum CryptoError {
     /// The provider does not implement this cipher suite (the caller's or the
     /// peer's choice, not a bug).
     #[error("cipher suite {cipher_suite:?} is not supported by this crypto provider")]
-    UnsupportedCiphersuite {
+    UnsupportedCipherSuite {
         /// The cipher suite.
-        cipher_suite: Ciphersuite,
+        cipher_suite: CipherSuite,
     },
     /// The provider does not implement this signature scheme (e.g. Ed448 in
     /// a build without it): the caller's choice, not a bug.
@@ -136,15 +136,15 @@ pub trait OpenMlsCrypto: Send + Sync + fmt::Debug {
 
     /// The suites [`OpenMlsCrypto::suite`] succeeds for, in ascending order.
     /// Must tell the truth: the conformance suite checks it.
-    fn supported_ciphersuites(&self) -> &[Ciphersuite];
+    fn supported_cipher_suites(&self) -> &[CipherSuite];
 
     /// Whether `suite` is supported.
-    fn supports(&self, suite: Ciphersuite) -> bool {
-        self.supported_ciphersuites().contains(&suite)
+    fn supports(&self, suite: CipherSuite) -> bool {
+        self.supported_cipher_suites().contains(&suite)
     }
 
-    /// The provider for `suite`, or [`CryptoError::UnsupportedCiphersuite`].
-    fn suite(&self, suite: Ciphersuite) -> Result<Self::Suite, CryptoError>;
+    /// The provider for `suite`, or [`CryptoError::UnsupportedCipherSuite`].
+    fn suite(&self, suite: CipherSuite) -> Result<Self::Suite, CryptoError>;
 
     /// Fills `out` from a cryptographically secure random source.
     fn random_bytes(&self, out: &mut [u8]) -> Result<(), CryptoError>;
@@ -166,7 +166,7 @@ pub trait CipherSuiteProvider: Send + Sync + Clone + fmt::Debug {
     fn info(&self) -> &'static SuiteInfo;
 
     /// The suite's code point.
-    fn ciphersuite(&self) -> Ciphersuite {
+    fn cipher_suite(&self) -> CipherSuite {
         self.info().suite
     }
 

@@ -30,7 +30,7 @@ impl CryptoError {
     /// Whose fault the error is.
     pub const fn fault(&self) -> Fault {
         match self {
-            Self::UnsupportedCiphersuite { .. } | Self::UnsupportedSignatureScheme { .. } => {
+            Self::UnsupportedCipherSuite { .. } | Self::UnsupportedSignatureScheme { .. } => {
                 Fault::Unsupported
             }
             Self::InvalidPublicKey { .. }
@@ -67,8 +67,8 @@ mod tests {
     fn crypto_errors_name_their_culprit() {
         let cases = [
             (
-                CryptoError::UnsupportedCiphersuite {
-                    cipher_suite: crate::Ciphersuite(0x00FF),
+                CryptoError::UnsupportedCipherSuite {
+                    cipher_suite: crate::CipherSuite(0x00FF),
                 },
                 Fault::Unsupported,
             ),

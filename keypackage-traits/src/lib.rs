@@ -1,6 +1,6 @@
 //! Shared types and traits of the keypackage workspace.
 //!
-//! * [`codepoints`]: open `u16` code points (`Ciphersuite`, `ExtensionType`, …)
+//! * [`codepoints`]: open `u16` code points (`CipherSuite`, `ExtensionType`, …)
 //!   with the RFC 9420 names, GREASE detection and a readable `Debug`.
 //! * [`suite`]: the algorithm table of the seven RFC 9420 cipher suites.
 //! * [`codec`]: the strict variable-length vector codec of RFC 9420 §2.1.2.
@@ -13,9 +13,9 @@
 //! on top of it without knowing which backend runs.
 //!
 //! ```
-//! use keypackage_traits::{Ciphersuite, ExtensionType};
+//! use keypackage_traits::{CipherSuite, ExtensionType};
 //!
-//! let suite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+//! let suite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
 //! let info = suite.info().unwrap();
 //! assert_eq!(info.hash_len(), 32);
 //! assert!(ExtensionType(0x2A2A).is_grease());
@@ -35,7 +35,7 @@ pub mod keys;
 pub mod suite;
 
 pub use codepoints::{
-    Ciphersuite, CredentialType, ExtensionLocation, ExtensionType, GREASE_VALUES, ProposalType,
+    CipherSuite, CredentialType, ExtensionLocation, ExtensionType, GREASE_VALUES, ProposalType,
     ProtocolVersion, is_grease_value,
 };
 pub use crypto::{CipherSuiteProvider, CryptoError, HpkeCiphertext, OpenMlsCrypto, Signer};

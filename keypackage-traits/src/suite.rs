@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::codepoints::Ciphersuite;
+use crate::codepoints::CipherSuite;
 
 /// Hash function of a suite.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -194,7 +194,7 @@ impl SignatureScheme {
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SuiteInfo {
     /// The suite's code point.
-    pub suite: Ciphersuite,
+    pub suite: CipherSuite,
     /// The registry name.
     pub name: &'static str,
     /// Security level in bits (128 or 256).
@@ -227,7 +227,7 @@ impl fmt::Debug for SuiteInfo {
 /// The seven cipher suites of RFC 9420 §17.1.
 pub static SUITES: [SuiteInfo; 7] = [
     SuiteInfo {
-        suite: Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
+        suite: CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
         name: "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519",
         security_bits: 128,
         kem: KemAlgorithm::DhKemX25519,
@@ -237,7 +237,7 @@ pub static SUITES: [SuiteInfo; 7] = [
         signature: SignatureScheme::Ed25519,
     },
     SuiteInfo {
-        suite: Ciphersuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256,
+        suite: CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256,
         name: "MLS_128_DHKEMP256_AES128GCM_SHA256_P256",
         security_bits: 128,
         kem: KemAlgorithm::DhKemP256,
@@ -247,7 +247,7 @@ pub static SUITES: [SuiteInfo; 7] = [
         signature: SignatureScheme::EcdsaSecp256r1Sha256,
     },
     SuiteInfo {
-        suite: Ciphersuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519,
+        suite: CipherSuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519,
         name: "MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519",
         security_bits: 128,
         kem: KemAlgorithm::DhKemX25519,
@@ -257,7 +257,7 @@ pub static SUITES: [SuiteInfo; 7] = [
         signature: SignatureScheme::Ed25519,
     },
     SuiteInfo {
-        suite: Ciphersuite::MLS_256_DHKEMX448_AES256GCM_SHA512_ED448,
+        suite: CipherSuite::MLS_256_DHKEMX448_AES256GCM_SHA512_ED448,
         name: "MLS_256_DHKEMX448_AES256GCM_SHA512_Ed448",
         security_bits: 256,
         kem: KemAlgorithm::DhKemX448,
@@ -267,7 +267,7 @@ pub static SUITES: [SuiteInfo; 7] = [
         signature: SignatureScheme::Ed448,
     },
     SuiteInfo {
-        suite: Ciphersuite::MLS_256_DHKEMP521_AES256GCM_SHA512_P521,
+        suite: CipherSuite::MLS_256_DHKEMP521_AES256GCM_SHA512_P521,
         name: "MLS_256_DHKEMP521_AES256GCM_SHA512_P521",
         security_bits: 256,
         kem: KemAlgorithm::DhKemP521,
@@ -277,7 +277,7 @@ pub static SUITES: [SuiteInfo; 7] = [
         signature: SignatureScheme::EcdsaSecp521r1Sha512,
     },
     SuiteInfo {
-        suite: Ciphersuite::MLS_256_DHKEMX448_CHACHA20POLY1305_SHA512_ED448,
+        suite: CipherSuite::MLS_256_DHKEMX448_CHACHA20POLY1305_SHA512_ED448,
         name: "MLS_256_DHKEMX448_CHACHA20POLY1305_SHA512_Ed448",
         security_bits: 256,
         kem: KemAlgorithm::DhKemX448,
@@ -287,7 +287,7 @@ pub static SUITES: [SuiteInfo; 7] = [
         signature: SignatureScheme::Ed448,
     },
     SuiteInfo {
-        suite: Ciphersuite::MLS_256_DHKEMP384_AES256GCM_SHA384_P384,
+        suite: CipherSuite::MLS_256_DHKEMP384_AES256GCM_SHA384_P384,
         name: "MLS_256_DHKEMP384_AES256GCM_SHA384_P384",
         security_bits: 256,
         kem: KemAlgorithm::DhKemP384,
@@ -298,7 +298,7 @@ pub static SUITES: [SuiteInfo; 7] = [
     },
 ];
 
-impl Ciphersuite {
+impl CipherSuite {
     /// The algorithm table row of an RFC 9420 suite, `None` for any other value.
     pub fn info(self) -> Option<&'static SuiteInfo> {
         SUITES.iter().find(|row| row.suite == self)
@@ -314,9 +314,9 @@ mod tests {
         for row in &SUITES {
             assert_eq!(row.suite.name(), Some(row.name));
             assert_eq!(row.kdf.hash(), row.hash, "{}", row.name);
-            assert_eq!(Ciphersuite(row.suite.0).info(), Some(row));
+            assert_eq!(CipherSuite(row.suite.0).info(), Some(row));
         }
-        assert!(Ciphersuite(8).info().is_none());
-        assert!(Ciphersuite(0x0A0A).info().is_none());
+        assert!(CipherSuite(8).info().is_none());
+        assert!(CipherSuite(0x0A0A).info().is_none());
     }
 }

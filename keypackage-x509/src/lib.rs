@@ -18,7 +18,7 @@
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use keypackage_core::rustcrypto::RustCrypto;
-//! use keypackage_core::traits::Ciphersuite;
+//! use keypackage_core::traits::CipherSuite;
 //! use keypackage_core::{KeyPackageBuilder, KeyPackageIn, Lifetime, ValidationContext};
 //! use keypackage_x509::{BuildX509, TrustAnchors, X509CredentialValidator, X509Signer};
 //!
@@ -28,7 +28,7 @@
 //! # let roots_pem = std::fs::read(format!("{dir}/root.pem"))?;
 //! # let now = 1_893_456_000; // 2030-01-01, inside the fixtures' validity
 //! let crypto = RustCrypto::new();
-//! let suite = Ciphersuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256;
+//! let suite = CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256;
 //!
 //! // A client: its certificate chain (end entity first) and PKCS#8 key.
 //! let signer = X509Signer::from_files(&crypto, suite, &chain_pem, &key_pem)?;

@@ -3,7 +3,7 @@
 //! end-entity certificate (RFC 9420 §5.3.1, §5.1.2).
 
 use keypackage_core::traits::{
-    CipherSuiteProvider, Ciphersuite, CryptoError, OpenMlsCrypto, SignaturePublicKey,
+    CipherSuite, CipherSuiteProvider, CryptoError, OpenMlsCrypto, SignaturePublicKey,
     SignatureScheme, Signer,
 };
 use keypackage_core::{
@@ -88,7 +88,7 @@ impl<S: Signer> X509Signer<S> {
     /// signature scheme; a key that is not the certificate's.
     pub fn from_private_key<C>(
         crypto: &C,
-        cipher_suite: Ciphersuite,
+        cipher_suite: CipherSuite,
         chain: Vec<Vec<u8>>,
         key: &PrivateKey,
     ) -> Result<Self, X509Error>
@@ -120,7 +120,7 @@ impl<S: Signer> X509Signer<S> {
     /// certificate; the key as PEM or DER PKCS#8 (or SEC1 for ECDSA).
     pub fn from_files<C>(
         crypto: &C,
-        cipher_suite: Ciphersuite,
+        cipher_suite: CipherSuite,
         chain: &[u8],
         key: &[u8],
     ) -> Result<Self, X509Error>
@@ -159,7 +159,7 @@ pub trait BuildX509 {
     fn build_x509<C: OpenMlsCrypto, S: Signer>(
         &self,
         crypto: &C,
-        cipher_suite: Ciphersuite,
+        cipher_suite: CipherSuite,
         signer: &X509Signer<S>,
     ) -> Result<KeyPackageBundle, CreationError>;
 }
@@ -168,7 +168,7 @@ impl BuildX509 for KeyPackageBuilder {
     fn build_x509<C: OpenMlsCrypto, S: Signer>(
         &self,
         crypto: &C,
-        cipher_suite: Ciphersuite,
+        cipher_suite: CipherSuite,
         signer: &X509Signer<S>,
     ) -> Result<KeyPackageBundle, CreationError> {
         self.build(crypto, cipher_suite, signer.credential(), signer)

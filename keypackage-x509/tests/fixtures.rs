@@ -14,7 +14,7 @@ mod common;
 use common::*;
 use keypackage_core::ring::RingCrypto;
 use keypackage_core::rustcrypto::RustCrypto;
-use keypackage_core::traits::{Ciphersuite, OpenMlsCrypto, SignatureScheme};
+use keypackage_core::traits::{CipherSuite, OpenMlsCrypto, SignatureScheme};
 use keypackage_core::{
     CredentialInput, CredentialRejection, KeyPackageIn, ValidationContext, ValidationError,
 };
@@ -23,7 +23,7 @@ use keypackage_x509::{
     X509CredentialValidator, X509Error, X509Identity, X509Signer, format_time,
 };
 
-const ALGORITHMS: [(&str, Ciphersuite, PublicKeyAlgorithm); 5] = [
+const ALGORITHMS: [(&str, CipherSuite, PublicKeyAlgorithm); 5] = [
     ("ed25519", SUITE_ED25519, PublicKeyAlgorithm::Ed25519),
     ("p256", SUITE_P256, PublicKeyAlgorithm::EcP256),
     ("p384", SUITE_P384, PublicKeyAlgorithm::EcP384),
@@ -47,7 +47,7 @@ fn made_and_validated<M: OpenMlsCrypto, V: OpenMlsCrypto>(
     maker: &M,
     checker: &V,
     alg: &str,
-    suite: Ciphersuite,
+    suite: CipherSuite,
 ) where
     V::Suite: 'static,
 {

@@ -13,7 +13,7 @@
 mod common;
 
 use common::*;
-use keypackage_core::traits::{CipherSuiteProvider, Ciphersuite, OpenMlsCrypto};
+use keypackage_core::traits::{CipherSuite, CipherSuiteProvider, OpenMlsCrypto};
 use keypackage_core::{Credential, CredentialRejected, CredentialRejection as K};
 use keypackage_x509::{TrustAnchors, X509CredentialValidator};
 use rcgen::{
@@ -36,7 +36,7 @@ where
 /// whose credential is `credential`.
 fn judge<C: OpenMlsCrypto>(
     crypto: &C,
-    suite: Ciphersuite,
+    suite: CipherSuite,
     chain: &Chain,
     credential: &[Vec<u8>],
     validator: &X509CredentialValidator,

@@ -21,7 +21,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use keypackage_core::rustcrypto::{RustCrypto, RustCryptoSigner};
-use keypackage_core::traits::{Ciphersuite, SignatureScheme};
+use keypackage_core::traits::{CipherSuite, SignatureScheme};
 use keypackage_core::{Credential, KeyPackageBuilder, KeyPackageBundle, Lifetime};
 use keypackage_traits::{KeyStore, KeyStoreError};
 use keystore_sqlite::SqliteKeyStore;
@@ -103,7 +103,7 @@ fn fixture(tag: &str, n: usize, short: usize) -> Fixture {
                 .lifetime(lifetime)
                 .build(
                     &crypto,
-                    Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
+                    CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
                     Credential::basic("erasure"),
                     &signer,
                 )

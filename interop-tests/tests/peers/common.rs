@@ -6,7 +6,7 @@
 #![allow(dead_code)]
 
 use interop_tests::{SignerOf, fresh_signer, now};
-use keypackage_core::traits::{Ciphersuite, OpenMlsCrypto};
+use keypackage_core::traits::{CipherSuite, OpenMlsCrypto};
 use keypackage_core::{
     AcceptAnyCredential, Credential, Extension, ExtensionType, GroupSecrets, KeyPackage,
     KeyPackageBuilder, KeyPackageBundle, KeyPackageIn, LeafNodeSource, Lifetime, MlsMessageIn,
@@ -73,7 +73,7 @@ impl Variant {
 /// signature key; also returns the signer (for mutations that re-sign).
 pub fn ours<C: OpenMlsCrypto>(
     crypto: &C,
-    suite: Ciphersuite,
+    suite: CipherSuite,
     variant: Variant,
 ) -> (KeyPackageBundle, SignerOf<C>) {
     let signer = fresh_signer(crypto, suite).unwrap();
@@ -94,7 +94,7 @@ pub fn x509_fixture(alg: &str, file: &str) -> Vec<u8> {
 }
 
 /// The fixture (`ed25519`, `p256`, `p384`) for `suite`'s signature scheme.
-pub fn x509_fixture_for(suite: Ciphersuite) -> &'static str {
+pub fn x509_fixture_for(suite: CipherSuite) -> &'static str {
     match suite.info().unwrap().signature {
         keypackage_core::traits::SignatureScheme::Ed25519 => "ed25519",
         keypackage_core::traits::SignatureScheme::EcdsaSecp256r1Sha256 => "p256",
@@ -109,7 +109,7 @@ pub fn x509_fixture_for(suite: Ciphersuite) -> &'static str {
 /// credential no path validation accepts, signed with the same key.
 pub fn ours_x509<C: OpenMlsCrypto>(
     crypto: &C,
-    suite: Ciphersuite,
+    suite: CipherSuite,
 ) -> (KeyPackageBundle, KeyPackageBundle) {
     use keypackage_x509::{BuildX509, X509Signer, x509_credential};
     let alg = x509_fixture_for(suite);
@@ -137,7 +137,7 @@ pub fn ours_x509<C: OpenMlsCrypto>(
 /// trust anchor, at the validation time `now()`.
 pub fn our_x509_verdict<C: OpenMlsCrypto>(
     crypto: &C,
-    suite: Ciphersuite,
+    suite: CipherSuite,
     message: &[u8],
 ) -> Result<KeyPackage, ValidationError>
 where
@@ -257,7 +257,7 @@ impl Malformed {
 
     /// The malformed key package, as bare bytes (a decoder meets the
     /// trailing or missing byte at the end of the key package itself).
-    pub fn bare_bytes<C: OpenMlsCrypto>(self, crypto: &C, suite: Ciphersuite) -> Vec<u8> {
+    pub fn bare_bytes<C: OpenMlsCrypto>(self, crypto: &C, suite: CipherSuite) -> Vec<u8> {
         let variant = match self {
             Malformed::UnlistedLastResort => Variant::LastResort,
             _ => Variant::Plain,
@@ -324,7 +324,7 @@ pub fn open_welcome<C: OpenMlsCrypto>(
         panic!("not a Welcome");
     };
     assert_eq!(version, keypackage_core::ProtocolVersion::MLS10);
-    let suite = bundle.key_package().ciphersuite();
+    let suite = bundle.key_package().cipher_suite();
     assert_eq!(welcome.cipher_suite, suite);
     let entry = welcome
         .secrets_for(bundle.reference())
@@ -387,6 +387,6 @@ impl Table {
 }
 
 /// The suite's short name in the tables ("1", "2", ...).
-pub fn suite_name(suite: Ciphersuite) -> String {
+pub fn suite_name(suite: CipherSuite) -> String {
     suite.0.to_string()
 }

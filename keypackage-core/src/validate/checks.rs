@@ -157,7 +157,7 @@ pub(crate) fn check_structure(
             });
         }
         if !caps.cipher_suites.as_slice().contains(&kp.cipher_suite) {
-            return Err(ValidationError::UnlistedOwnCiphersuite {
+            return Err(ValidationError::UnlistedOwnCipherSuite {
                 cipher_suite: kp.cipher_suite,
             });
         }

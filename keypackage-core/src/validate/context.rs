@@ -5,7 +5,7 @@
 use std::fmt;
 
 use keypackage_traits::{
-    Ciphersuite, CredentialType, ExtensionType, ProposalType, ProtocolVersion, SignaturePublicKey,
+    CipherSuite, CredentialType, ExtensionType, ProposalType, ProtocolVersion, SignaturePublicKey,
     SignatureScheme,
 };
 
@@ -23,7 +23,7 @@ pub struct CredentialInput<'a> {
     /// The leaf's `signature_key`, which the credential must bind (§5.3.1).
     pub signature_key: &'a SignaturePublicKey,
     /// The key package's cipher suite.
-    pub cipher_suite: Ciphersuite,
+    pub cipher_suite: CipherSuite,
     /// The suite's signature scheme: the credential's key must be of this
     /// algorithm (§5.1.2).
     pub signature_scheme: SignatureScheme,
@@ -209,7 +209,7 @@ impl fmt::Debug for RecognisedExtension<'_> {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct GroupParameters {
     /// The group's cipher suite.
-    pub cipher_suite: Ciphersuite,
+    pub cipher_suite: CipherSuite,
     /// The group's protocol version.
     pub version: ProtocolVersion,
 }

@@ -2,7 +2,7 @@
 //! breaks (docs/DESIGN.md §4).
 
 use keypackage_traits::{
-    Ciphersuite, CredentialType, CryptoError, ExtensionType, Fault, ProposalType, ProtocolVersion,
+    CipherSuite, CredentialType, CryptoError, ExtensionType, Fault, ProposalType, ProtocolVersion,
 };
 
 use crate::error::DecodeError;
@@ -29,17 +29,17 @@ pub enum ValidationError {
     },
     /// KP-SUITE: the crypto provider does not support the cipher suite.
     #[error("KP-SUITE: cipher suite {cipher_suite:?} is not supported")]
-    UnsupportedCiphersuite {
+    UnsupportedCipherSuite {
         /// The cipher suite.
-        cipher_suite: Ciphersuite,
+        cipher_suite: CipherSuite,
     },
     /// KP-GROUP-SUITE: the suite or version differs from the group's.
     #[error("KP-GROUP-SUITE: key package has {found:?}, the group uses {expected:?}")]
     GroupMismatch {
         /// The key package's (suite, version).
-        found: (Ciphersuite, ProtocolVersion),
+        found: (CipherSuite, ProtocolVersion),
         /// The group's (suite, version).
-        expected: (Ciphersuite, ProtocolVersion),
+        expected: (CipherSuite, ProtocolVersion),
     },
     /// KP-INIT-KEY: `init_key` is not a valid HPKE public key.
     #[error("KP-INIT-KEY: init_key is invalid: {0}")]
@@ -119,9 +119,9 @@ pub enum ValidationError {
     #[error(
         "KP-OWN-CAPS: the key package's cipher suite {cipher_suite:?} is not listed in capabilities.cipher_suites"
     )]
-    UnlistedOwnCiphersuite {
+    UnlistedOwnCipherSuite {
         /// The cipher suite.
-        cipher_suite: Ciphersuite,
+        cipher_suite: CipherSuite,
     },
     /// KP-NO-DEFAULTS: capabilities list a default (or the reserved) extension type.
     #[error(
@@ -201,7 +201,7 @@ impl ValidationError {
     /// except KP-SUITE (a suite this provider lacks) and an internal error.
     pub const fn fault(&self) -> Fault {
         match self {
-            Self::UnsupportedCiphersuite { .. } => Fault::Unsupported,
+            Self::UnsupportedCipherSuite { .. } => Fault::Unsupported,
             Self::Internal { .. } => Fault::Bug,
             _ => Fault::Peer,
         }
@@ -212,7 +212,7 @@ impl ValidationError {
         Some(match self {
             Self::Decode(_) => Rule::Decode,
             Self::Version { .. } => Rule::Version,
-            Self::UnsupportedCiphersuite { .. } => Rule::Suite,
+            Self::UnsupportedCipherSuite { .. } => Rule::Suite,
             Self::GroupMismatch { .. } => Rule::GroupSuite,
             Self::InitKey(_) => Rule::InitKey,
             Self::EncryptionKey(_) => Rule::EncryptionKey,
@@ -226,7 +226,7 @@ impl ValidationError {
             Self::UnlistedLeafExtension { .. } => Rule::LeafExtensions,
             Self::UnlistedExtension { .. } => Rule::Extensions,
             Self::UnlistedCredentialType { .. } => Rule::CredentialCapability,
-            Self::UnlistedOwnVersion { .. } | Self::UnlistedOwnCiphersuite { .. } => {
+            Self::UnlistedOwnVersion { .. } | Self::UnlistedOwnCipherSuite { .. } => {
                 Rule::OwnCapabilities
             }
             Self::ListedDefaultExtension { .. } | Self::ListedDefaultProposal { .. } => {

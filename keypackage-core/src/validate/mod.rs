@@ -193,8 +193,8 @@ impl KeyPackageIn {
         // KP-SUITE: decided before any signature work.
         let suite = match crypto.suite(self.cipher_suite) {
             Ok(suite) => suite,
-            Err(CryptoError::UnsupportedCiphersuite { cipher_suite: cs }) => {
-                return Err(ValidationError::UnsupportedCiphersuite { cipher_suite: cs });
+            Err(CryptoError::UnsupportedCipherSuite { cipher_suite: cs }) => {
+                return Err(ValidationError::UnsupportedCipherSuite { cipher_suite: cs });
             }
             Err(e) => return Err(internal(e)),
         };

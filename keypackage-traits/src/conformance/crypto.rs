@@ -39,7 +39,7 @@
 use crate::crypto::{CipherSuiteProvider, CryptoError, OpenMlsCrypto, Signer};
 use crate::keys::{HpkePrivateKey, HpkePublicKey, SignaturePrivateKey, SignaturePublicKey};
 use crate::suite::{AeadAlgorithm, HashAlgorithm, KemAlgorithm, SUITES, SignatureScheme};
-use crate::{Ciphersuite, HpkeKeyPair};
+use crate::{CipherSuite, HpkeKeyPair};
 
 /// Decodes a hex constant of this file.
 fn h(text: &str) -> Vec<u8> {
@@ -63,7 +63,7 @@ fn flip(bytes: &[u8], index: usize) -> Vec<u8> {
 /// Where a check runs, for the failure message.
 struct Ctx {
     backend: &'static str,
-    suite: Ciphersuite,
+    suite: CipherSuite,
 }
 
 impl Ctx {
@@ -136,7 +136,7 @@ fn is_scheme_mismatch(e: &CryptoError) -> bool {
 pub fn run<C: OpenMlsCrypto>(crypto: &C) {
     supported_ciphersuites_are_truthful(crypto);
     random_bytes_are_random(crypto);
-    for &suite in crypto.supported_ciphersuites() {
+    for &suite in crypto.supported_cipher_suites() {
         let ctx = Ctx {
             backend: crypto.name(),
             suite,
@@ -158,10 +158,10 @@ pub fn run<C: OpenMlsCrypto>(crypto: &C) {
     keys_of_another_scheme_are_refused(crypto);
 }
 
-/// `supported_ciphersuites` is ascending, and `suite()` succeeds exactly
+/// `supported_cipher_suites` is ascending, and `suite()` succeeds exactly
 /// for the suites it lists.
 fn supported_ciphersuites_are_truthful<C: OpenMlsCrypto>(crypto: &C) {
-    let supported = crypto.supported_ciphersuites();
+    let supported = crypto.supported_cipher_suites();
     assert!(
         !supported.is_empty(),
         "crypto conformance [{}]: no suite supported",
@@ -169,11 +169,11 @@ fn supported_ciphersuites_are_truthful<C: OpenMlsCrypto>(crypto: &C) {
     );
     assert!(
         supported.windows(2).all(|w| w[0] < w[1]),
-        "crypto conformance [{}]: supported_ciphersuites not strictly ascending: {supported:?}",
+        "crypto conformance [{}]: supported_cipher_suites not strictly ascending: {supported:?}",
         crypto.name()
     );
-    let mut candidates: Vec<Ciphersuite> = SUITES.iter().map(|row| row.suite).collect();
-    candidates.extend([0u16, 8, 0x0A0A, 0xF000, 0xFFFF].map(Ciphersuite));
+    let mut candidates: Vec<CipherSuite> = SUITES.iter().map(|row| row.suite).collect();
+    candidates.extend([0u16, 8, 0x0A0A, 0xF000, 0xFFFF].map(CipherSuite));
     for suite in candidates {
         let ctx = Ctx {
             backend: crypto.name(),
@@ -188,18 +188,18 @@ fn supported_ciphersuites_are_truthful<C: OpenMlsCrypto>(crypto: &C) {
             Ok(s) => {
                 ctx.check(listed, "suite() succeeds for a suite that is not listed");
                 ctx.check(
-                    s.ciphersuite() == suite,
-                    "suite().ciphersuite() is another suite",
+                    s.cipher_suite() == suite,
+                    "suite().cipher_suite() is another suite",
                 );
                 ctx.check(s.info().suite == suite, "suite().info() is another suite");
             }
             Err(e) => {
                 ctx.check(!listed, "suite() fails for a listed suite");
                 ctx.check(
-                    e == CryptoError::UnsupportedCiphersuite {
+                    e == CryptoError::UnsupportedCipherSuite {
                         cipher_suite: suite,
                     },
-                    "an unsupported suite is not UnsupportedCiphersuite",
+                    "an unsupported suite is not UnsupportedCipherSuite",
                 );
             }
         }
@@ -1160,7 +1160,7 @@ fn untrusted_inputs_never_panic<C: OpenMlsCrypto>(ctx: &Ctx, crypto: &C, s: &C::
 /// suite of another, by name, in `verify_with` and `verify_each`.
 fn keys_of_another_scheme_are_refused<C: OpenMlsCrypto>(crypto: &C) {
     let suites: Vec<C::Suite> = crypto
-        .supported_ciphersuites()
+        .supported_cipher_suites()
         .iter()
         .map(|suite| crypto.suite(*suite).unwrap())
         .collect();
@@ -1173,7 +1173,7 @@ fn keys_of_another_scheme_are_refused<C: OpenMlsCrypto>(crypto: &C) {
         };
         let ctx = Ctx {
             backend: crypto.name(),
-            suite: b.ciphersuite(),
+            suite: b.cipher_suite(),
         };
         let keys = ctx.ok(a.signature_generate_key_pair(), "signature key pair");
         let signer = ctx.ok(a.signer(&keys.private), "signer");
@@ -1201,8 +1201,8 @@ fn keys_of_another_scheme_are_refused<C: OpenMlsCrypto>(crypto: &C) {
 /// opens under the other, and `DeriveKeyPair`, public-key derivation, hash,
 /// KDF and AEAD give identical bytes. Panics on the first disagreement.
 pub fn cross_verify<A: OpenMlsCrypto, B: OpenMlsCrypto>(a: &A, b: &B) {
-    let common: Vec<Ciphersuite> = a
-        .supported_ciphersuites()
+    let common: Vec<CipherSuite> = a
+        .supported_cipher_suites()
         .iter()
         .copied()
         .filter(|suite| b.supports(*suite))

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use keypackage_core::traits::{Ciphersuite, OpenMlsCrypto, Signer};
+use keypackage_core::traits::{CipherSuite, OpenMlsCrypto, Signer};
 use keypackage_core::{
     CredentialRejected, CredentialValidator, KeyPackageBuilder, KeyPackageIn, Lifetime,
     ValidationContext, ValidationError,
@@ -24,11 +24,11 @@ pub const NOW: u64 = 1_893_456_000;
 const KP_FROM: u64 = 1_704_067_200;
 const KP_UNTIL: u64 = 2_398_377_600;
 
-pub const SUITE_ED25519: Ciphersuite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
-pub const SUITE_P256: Ciphersuite = Ciphersuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256;
-pub const SUITE_P384: Ciphersuite = Ciphersuite::MLS_256_DHKEMP384_AES256GCM_SHA384_P384;
-pub const SUITE_P521: Ciphersuite = Ciphersuite::MLS_256_DHKEMP521_AES256GCM_SHA512_P521;
-pub const SUITE_ED448: Ciphersuite = Ciphersuite::MLS_256_DHKEMX448_AES256GCM_SHA512_ED448;
+pub const SUITE_ED25519: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+pub const SUITE_P256: CipherSuite = CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256;
+pub const SUITE_P384: CipherSuite = CipherSuite::MLS_256_DHKEMP384_AES256GCM_SHA384_P384;
+pub const SUITE_P521: CipherSuite = CipherSuite::MLS_256_DHKEMP521_AES256GCM_SHA512_P521;
+pub const SUITE_ED448: CipherSuite = CipherSuite::MLS_256_DHKEMX448_AES256GCM_SHA512_ED448;
 
 /// `keypackage-x509/tests/fixtures/<name>` (made by `generate.sh`).
 pub fn fixture(alg: &str, file: &str) -> Vec<u8> {
@@ -51,7 +51,7 @@ pub fn builder() -> KeyPackageBuilder {
 /// `now` with `validator`. Any refusal other than KP-CREDENTIAL panics.
 pub fn verdict<C: OpenMlsCrypto, S: Signer>(
     crypto: &C,
-    suite: Ciphersuite,
+    suite: CipherSuite,
     chain: &[Vec<u8>],
     signer: &S,
     validator: &dyn CredentialValidator,
@@ -83,7 +83,7 @@ pub fn verdict<C: OpenMlsCrypto, S: Signer>(
 /// The backend signer of an rcgen key, through our PKCS#8 loader.
 pub fn signer_for<C: OpenMlsCrypto>(
     crypto: &C,
-    suite: Ciphersuite,
+    suite: CipherSuite,
     chain: &[Vec<u8>],
     key: &KeyPair,
 ) -> X509Signer<<C::Suite as keypackage_core::traits::CipherSuiteProvider>::Signer> {
@@ -92,7 +92,7 @@ pub fn signer_for<C: OpenMlsCrypto>(
 }
 
 /// rcgen's signature algorithm for a suite's scheme (the ones ring signs).
-pub fn rcgen_alg(suite: Ciphersuite) -> &'static rcgen::SignatureAlgorithm {
+pub fn rcgen_alg(suite: CipherSuite) -> &'static rcgen::SignatureAlgorithm {
     match suite {
         SUITE_ED25519 => &rcgen::PKCS_ED25519,
         SUITE_P256 => &rcgen::PKCS_ECDSA_P256_SHA256,
@@ -161,7 +161,7 @@ impl Node {
 
 /// Issues `params` with a fresh key of `suite`'s algorithm, signed by
 /// `issuer` (self-signed when `None`).
-pub fn issue(suite: Ciphersuite, params: CertificateParams, issuer: Option<&Node>) -> Node {
+pub fn issue(suite: CipherSuite, params: CertificateParams, issuer: Option<&Node>) -> Node {
     let key = KeyPair::generate_for(rcgen_alg(suite)).unwrap();
     issue_with_key(params, key, issuer)
 }
@@ -189,7 +189,7 @@ impl Chain {
     /// The default chain, with `tweak` applied to the end entity's and
     /// `tweak_ca` to the intermediate's parameters.
     pub fn with(
-        suite: Ciphersuite,
+        suite: CipherSuite,
         tweak_ca: impl FnOnce(&mut CertificateParams),
         tweak: impl FnOnce(&mut CertificateParams),
     ) -> Self {
@@ -207,7 +207,7 @@ impl Chain {
         }
     }
 
-    pub fn new(suite: Ciphersuite) -> Self {
+    pub fn new(suite: CipherSuite) -> Self {
         Self::with(suite, |_| {}, |_| {})
     }
 
