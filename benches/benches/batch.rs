@@ -14,7 +14,7 @@
 //! `validate/*` validates the same 10,000 suite-1 key packages (distinct
 //! signers, 1,000 of them, ten key packages each, as a delivery service
 //! sees uploads) one by one on one core, and with
-//! `keypackage_core::batch::validate_batch` on one thread and on every core.
+//! `keypackage_core::validate_batch` on one thread and on every core.
 
 // A bench whose fixture cannot be built has nothing to measure: failing
 // loudly at setup is the right outcome.
@@ -29,11 +29,11 @@ use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::IsIdentity;
 use ed25519_dalek::{Signer as _, SigningKey, Verifier as _};
 use keypackage_benches::{decode_all, key_package_set, now};
-use keypackage_core::batch::{BatchOptions, validate_batch_with, validate_encoded_batch};
 use keypackage_core::ring::RingCrypto;
 use keypackage_core::rustcrypto::RustCrypto;
 use keypackage_core::traits::{CipherSuite, OpenMlsCrypto};
 use keypackage_core::{AcceptAnyCredential, KeyPackageIn, ValidationContext, ValidationError};
+use keypackage_core::{BatchOptions, validate_batch_with, validate_encoded_batch};
 use rand::TryRng as _;
 
 /// 64 signatures of distinct keys over key-package-sized messages.

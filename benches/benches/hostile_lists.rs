@@ -14,10 +14,10 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use keypackage_core::traits::CipherSuite;
 use keypackage_core::traits::{CipherSuiteProvider, OpenMlsCrypto};
 use keypackage_core::{
-    AcceptAnyCredential, CipherSuite, Credential, KeyPackageBuilder, KeyPackageIn,
-    ValidationContext, fuzz,
+    AcceptAnyCredential, Credential, KeyPackageBuilder, KeyPackageIn, ValidationContext, fuzz,
 };
 
 const SIZES: [usize; 2] = [10_000, 100_000];

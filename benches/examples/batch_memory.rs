@@ -15,11 +15,11 @@
 use std::process::ExitCode;
 
 use keypackage_benches::{Error, key_package_set, now, proc_status_kib};
-use keypackage_core::batch::{BatchOptions, validate_encoded_batch};
 use keypackage_core::ring::RingCrypto;
 use keypackage_core::rustcrypto::RustCrypto;
 use keypackage_core::traits::{CipherSuite, OpenMlsCrypto};
 use keypackage_core::{AcceptAnyCredential, ValidationContext};
+use keypackage_core::{BatchOptions, validate_encoded_batch};
 
 fn run<C: OpenMlsCrypto>(crypto: &C, count: usize) -> Result<(), Error> {
     let suite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;

@@ -87,11 +87,11 @@ fn measured<C: OpenMlsCrypto>(
     batch: bool,
 ) -> usize {
     let verdicts: Vec<_> = if batch {
-        keypackage_core::batch::validate_batch_with(
+        keypackage_core::validate_batch_with(
             items,
             crypto,
             ctx,
-            keypackage_core::batch::BatchOptions::new().threads(1),
+            keypackage_core::BatchOptions::new().threads(1),
         )
     } else {
         items

@@ -221,7 +221,7 @@ fn impossible_input_is_refused<C: OpenMlsCrypto>(crypto: &C) {
     ));
     // KP-MAX-LIFETIME: the builder refuses what default validation refuses,
     // one second over the maximum, unless the caller lifts the cap.
-    let max = keypackage_core::lifetime::DEFAULT_MAX_LIFETIME;
+    let max = keypackage_core::DEFAULT_MAX_LIFETIME;
     let too_long = KeyPackageBuilder::new().lifetime(Lifetime::new(1_000, 1_000 + max + 1));
     assert!(matches!(
         too_long.build(crypto, SUITE1, cred(), &ed),

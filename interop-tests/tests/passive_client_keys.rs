@@ -26,7 +26,8 @@
 use backend_rustcrypto::RustCrypto;
 use interop_tests::{load_json, unhex};
 use keypackage_core::labeled::{self, KEY_PACKAGE_TBS_LABEL, LEAF_NODE_TBS_LABEL};
-use keypackage_core::{LeafNodeSource, MlsMessageIn, ProtocolVersion};
+use keypackage_core::traits::ProtocolVersion;
+use keypackage_core::{LeafNodeSource, MlsMessageIn};
 use keypackage_traits::{
     CipherSuite, CipherSuiteProvider, HpkePrivateKey, OpenMlsCrypto, SignaturePrivateKey,
 };

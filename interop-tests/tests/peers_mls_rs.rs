@@ -28,8 +28,9 @@ use common::{
 };
 use keypackage_core::ring::RingCrypto;
 use keypackage_core::rustcrypto::RustCrypto;
+use keypackage_core::traits::ExtensionType;
 use keypackage_core::traits::{CipherSuite, OpenMlsCrypto};
-use keypackage_core::{ExtensionType, Rule, ValidationError};
+use keypackage_core::{Rule, ValidationError};
 use mls_rs::client_builder::MlsConfig;
 use mls_rs::error::MlsError;
 use mls_rs::external_client::ExternalClient;

@@ -30,8 +30,9 @@ use common::{
 };
 use keypackage_core::ring::RingCrypto;
 use keypackage_core::rustcrypto::RustCrypto;
+use keypackage_core::traits::ExtensionType;
 use keypackage_core::traits::{CipherSuite, OpenMlsCrypto};
-use keypackage_core::{ExtensionType, Rule, ValidationError};
+use keypackage_core::{Rule, ValidationError};
 use openmls::prelude as om;
 use openmls::prelude::tls_codec::DeserializeBytes as _;
 use openmls_basic_credential::SignatureKeyPair;

@@ -10,6 +10,7 @@
 )]
 
 use interop_tests::{SignerOf, fresh_signer, now};
+use keypackage_core::traits::ExtensionLocation;
 use keypackage_core::traits::codec::{VarBytes, VarVec};
 use keypackage_core::traits::{
     CipherSuite, CredentialType, ExtensionType, Fault, HpkePublicKey, OpenMlsCrypto, ProposalType,
@@ -17,8 +18,8 @@ use keypackage_core::traits::{
 };
 use keypackage_core::{
     AcceptAnyCredential, Certificate, Credential, CredentialInput, CredentialRejected,
-    CredentialRejection, Extension, ExtensionLocation, GroupParameters, KeyPackageBuilder,
-    KeyPackageIn, LeafNodeSource, Lifetime, RequiredCapabilities, Rule, ValidationContext,
+    CredentialRejection, Extension, GroupParameters, KeyPackageBuilder, KeyPackageIn,
+    LeafNodeSource, Lifetime, RequiredCapabilities, Rule, ValidationContext,
     encode_key_package_message,
 };
 

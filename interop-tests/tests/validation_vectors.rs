@@ -211,7 +211,7 @@ fn create_validate_matrix<M: OpenMlsCrypto, V: OpenMlsCrypto>(maker: &M, checker
         KeyPackageBuilder::new()
             .grease(false)
             .leaf_extension(Extension::new(
-                keypackage_core::ExtensionType(0xFF01),
+                keypackage_core::traits::ExtensionType(0xFF01),
                 b"app data".to_vec(),
             )),
     ];

@@ -2,14 +2,14 @@
 //! given on the command line.
 
 use clap::ValueEnum;
-use keypackage_core::CipherSuite;
+use keypackage_core::traits::CipherSuite;
 use keypackage_core::traits::{CryptoError, OpenMlsCrypto};
 
 use crate::error::CliError;
 
 /// A crypto backend of keypackage-core.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Backend {
+pub(crate) enum Backend {
     /// Pure Rust (RustCrypto, hpke-rs): suites 1–7.
     Rustcrypto,
     /// ring (with a static-DH seam): suites 1, 2, 3, 7.
@@ -18,7 +18,7 @@ pub enum Backend {
 
 impl Backend {
     /// The name on the command line and in output.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Rustcrypto => "rustcrypto",
             Self::Ring => "ring",
@@ -46,7 +46,7 @@ macro_rules! with_crypto {
 
 /// Parses a cipher suite: a decimal or `0x` hexadecimal code point, or a
 /// registry name (any case). Whether a backend supports it is checked later.
-pub fn parse_suite(text: &str) -> Result<CipherSuite, String> {
+pub(crate) fn parse_suite(text: &str) -> Result<CipherSuite, String> {
     let text = text.trim();
     let number = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
         Some(hex) => u16::from_str_radix(hex, 16).ok(),
@@ -66,7 +66,7 @@ pub fn parse_suite(text: &str) -> Result<CipherSuite, String> {
 
 /// `0x0001 MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519`, or just `0x00ff`
 /// for a value without a name.
-pub fn suite_label(suite: CipherSuite) -> String {
+pub(crate) fn suite_label(suite: CipherSuite) -> String {
     match suite.name() {
         Some(name) => format!("{:#06x} {name}", suite.0),
         None => format!("{:#06x}", suite.0),
@@ -75,7 +75,7 @@ pub fn suite_label(suite: CipherSuite) -> String {
 
 /// The backend's provider for `suite`, or a usage error listing the suites
 /// the backend has.
-pub fn provider<C: OpenMlsCrypto>(
+pub(crate) fn provider<C: OpenMlsCrypto>(
     crypto: &C,
     backend: Backend,
     suite: CipherSuite,

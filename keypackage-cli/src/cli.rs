@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use keypackage_core::CipherSuite;
+use keypackage_core::traits::CipherSuite;
 
 use crate::backend::{Backend, parse_suite};
 use crate::input::{DEFAULT_MAX_INPUT_BYTES, MAX_INPUT_BYTES_CEILING};
@@ -27,7 +27,7 @@ message version (KP-VER).";
 /// kp: make, inspect and validate MLS key packages (RFC 9420 §10).
 #[derive(Debug, Parser)]
 #[command(name = "kp", version, after_help = AFTER_HELP, max_term_width = 100)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -35,7 +35,7 @@ pub struct Cli {
 
 /// The commands of `kp`.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Create key packages, keep their private keys in the key store, print
     /// them one per line.
     Generate(GenerateArgs),
@@ -60,7 +60,7 @@ pub enum Command {
 
 /// Output encodings of `kp generate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     /// The bare KeyPackage in lowercase hex, one per line.
     Hex,
     /// The bare KeyPackage in padded standard base64, one per line.
@@ -78,7 +78,7 @@ fn suite_arg(text: &str) -> Result<CipherSuite, String> {
 
 /// Arguments of `kp generate`.
 #[derive(Debug, Args)]
-pub struct GenerateArgs {
+pub(crate) struct GenerateArgs {
     /// Cipher suite: 1-7 (or 0x0001, or the RFC 9420 name).
     #[arg(long = "ciphersuite", short = 'c', value_name = "N", default_value = "1", value_parser = suite_arg)]
     pub cipher_suite: CipherSuite,
@@ -128,7 +128,7 @@ pub struct GenerateArgs {
 
 /// `--max-input-bytes`: the limit of one input line or binary input.
 #[derive(Debug, Args)]
-pub struct InputLimit {
+pub(crate) struct InputLimit {
     /// Longest input line, or largest binary input, in bytes (suffixes K, M,
     /// G: KiB, MiB, GiB; at most 1G). A longer one stops the command (exit
     /// status 2).
@@ -161,7 +161,7 @@ fn byte_size_arg(text: &str) -> Result<usize, String> {
 
 /// Arguments of `kp inspect`.
 #[derive(Debug, Args)]
-pub struct InspectArgs {
+pub(crate) struct InspectArgs {
     /// Input file; `-` or none for stdin. One key package per line (hex or
     /// base64), or one raw binary key package.
     #[arg(value_name = "FILE")]
@@ -176,7 +176,7 @@ pub struct InspectArgs {
 
 /// Arguments of `kp validate`.
 #[derive(Debug, Args)]
-pub struct ValidateArgs {
+pub(crate) struct ValidateArgs {
     /// Input file; `-` or none for stdin. One key package per line (hex or
     /// base64), or one raw binary key package.
     #[arg(value_name = "FILE")]
@@ -225,7 +225,7 @@ pub struct ValidateArgs {
 
 /// `--max-lifetime`: days, or off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MaxLifetime {
+pub(crate) enum MaxLifetime {
     /// At most this many days plus one hour.
     Days(u64),
     /// No maximum.
@@ -245,7 +245,7 @@ fn max_lifetime_arg(text: &str) -> Result<MaxLifetime, String> {
 
 /// Arguments of `kp ref`.
 #[derive(Debug, Args)]
-pub struct RefArgs {
+pub(crate) struct RefArgs {
     /// Input file; `-` or none for stdin.
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
@@ -256,7 +256,7 @@ pub struct RefArgs {
 
 /// Arguments of `kp store`.
 #[derive(Debug, Args)]
-pub struct StoreArgs {
+pub(crate) struct StoreArgs {
     /// What to do.
     #[command(subcommand)]
     pub command: StoreCommand,
@@ -267,7 +267,7 @@ pub struct StoreArgs {
 
 /// `kp store` subcommands.
 #[derive(Debug, Subcommand)]
-pub enum StoreCommand {
+pub(crate) enum StoreCommand {
     /// One line per stored key package: `<ref-hex> <not_after> [last-resort] [reserved]`.
     List,
     /// Counts: total, unexpired, last-resort, reserved, available.
@@ -286,7 +286,7 @@ pub enum StoreCommand {
 
 /// Arguments of `kp speed`.
 #[derive(Debug, Args)]
-pub struct SpeedArgs {
+pub(crate) struct SpeedArgs {
     /// Cipher suite.
     #[arg(long = "ciphersuite", short = 'c', value_name = "N", default_value = "1", value_parser = suite_arg)]
     pub cipher_suite: CipherSuite,

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use keypackage_core::CipherSuite;
+use keypackage_core::traits::CipherSuite;
 use keypackage_core::traits::OpenMlsCrypto;
 use keypackage_directory::{
     BasicIdentityPolicy, Claim, Clock, Directory, DirectoryError, ManualClock, Published,
@@ -30,11 +30,11 @@ use crate::with_crypto;
 const PUBLISH_BATCH: usize = 1000;
 
 /// The environment variable that names the default directory database.
-pub const DIRECTORY_ENV: &str = "KP_DIRECTORY";
+pub(crate) const DIRECTORY_ENV: &str = "KP_DIRECTORY";
 
 /// Arguments of `kp directory`.
 #[derive(Debug, Args)]
-pub struct DirectoryArgs {
+pub(crate) struct DirectoryArgs {
     /// What to do.
     #[command(subcommand)]
     pub command: DirectoryCommand,
@@ -50,7 +50,7 @@ pub struct DirectoryArgs {
 
 /// `kp directory` subcommands.
 #[derive(Debug, Subcommand)]
-pub enum DirectoryCommand {
+pub(crate) enum DirectoryCommand {
     /// Validate key packages and store them for OWNER: one line per input,
     /// `stored <ref>`, `already-stored <ref>` or `refused <ID> <location>: <reason>`.
     /// A key package's basic credential must name OWNER.
@@ -145,7 +145,7 @@ fn directory_error(error: &DirectoryError) -> CliError {
 }
 
 /// Runs `kp directory …`.
-pub fn run(args: &DirectoryArgs) -> Result<ExitCode, CliError> {
+pub(crate) fn run(args: &DirectoryArgs) -> Result<ExitCode, CliError> {
     // Open the input before touching the database.
     let reader = match &args.command {
         DirectoryCommand::Publish { file, limit, .. } => {

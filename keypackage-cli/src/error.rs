@@ -10,13 +10,13 @@ use std::path::Path;
 use std::process::ExitCode;
 
 /// Exit status: at least one input was invalid or did not decode.
-pub const EXIT_INVALID: u8 = 1;
+pub(crate) const EXIT_INVALID: u8 = 1;
 /// Exit status: usage, I/O, key-store or internal error.
-pub const EXIT_ERROR: u8 = 2;
+pub(crate) const EXIT_ERROR: u8 = 2;
 
 /// What went wrong, and whose fault it is. All kinds exit with status 2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
+pub(crate) enum ErrorKind {
     /// A bad flag or value, or an input with no key package (the caller's).
     Usage,
     /// A file or stream could not be read or written (the environment's).
@@ -30,7 +30,7 @@ pub enum ErrorKind {
 
 /// A failure of a `kp` command: a kind and one line of text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CliError {
+pub(crate) struct CliError {
     /// What went wrong.
     pub kind: ErrorKind,
     /// One line, without the `kp: error: ` prefix.
@@ -39,7 +39,7 @@ pub struct CliError {
 
 impl CliError {
     /// A usage error.
-    pub fn usage(message: impl Into<String>) -> Self {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
         Self {
             kind: ErrorKind::Usage,
             message: message.into(),
@@ -47,7 +47,7 @@ impl CliError {
     }
 
     /// An I/O error on `path` (or a stream named by `what`).
-    pub fn io(what: &str, path: Option<&Path>, error: &io::Error) -> Self {
+    pub(crate) fn io(what: &str, path: Option<&Path>, error: &io::Error) -> Self {
         let message = match path {
             Some(path) => format!("{what} {}: {}", path.display(), describe_io(error)),
             None => format!("{what}: {}", describe_io(error)),
@@ -59,7 +59,7 @@ impl CliError {
     }
 
     /// A key-store error.
-    pub fn store(message: impl Into<String>) -> Self {
+    pub(crate) fn store(message: impl Into<String>) -> Self {
         Self {
             kind: ErrorKind::Store,
             message: message.into(),
@@ -67,7 +67,7 @@ impl CliError {
     }
 
     /// An internal error.
-    pub fn internal(message: impl Into<String>) -> Self {
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
         Self {
             kind: ErrorKind::Internal,
             message: message.into(),
@@ -75,7 +75,7 @@ impl CliError {
     }
 
     /// The exit status for this error.
-    pub fn exit_code(&self) -> ExitCode {
+    pub(crate) fn exit_code(&self) -> ExitCode {
         ExitCode::from(EXIT_ERROR)
     }
 }
@@ -102,6 +102,6 @@ fn describe_io(error: &io::Error) -> String {
 
 /// Whether writing to stdout failed because the reader went away (`kp
 /// generate | head -1`): the command then stops quietly.
-pub fn is_broken_pipe(error: &io::Error) -> bool {
+pub(crate) fn is_broken_pipe(error: &io::Error) -> bool {
     error.kind() == io::ErrorKind::BrokenPipe
 }

@@ -32,7 +32,7 @@ const DEFAULT_MAX_LIFETIME_DAYS: u64 = 365;
 
 /// The most key packages stored in one transaction (about 60 ms of
 /// creation work for suite 1).
-pub const MAX_BATCH: usize = 1024;
+pub(crate) const MAX_BATCH: usize = 1024;
 
 /// Each batch is this many times the one before, up to [`MAX_BATCH`].
 const BATCH_GROWTH: usize = 4;
@@ -47,7 +47,7 @@ fn default_identity() -> String {
 }
 
 /// Runs `kp generate`.
-pub fn run(args: &GenerateArgs) -> Result<ExitCode, CliError> {
+pub(crate) fn run(args: &GenerateArgs) -> Result<ExitCode, CliError> {
     if args.count == 0 {
         return Err(CliError::usage("--count must be at least 1"));
     }

@@ -32,7 +32,8 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
-use keypackage_core::{DecodeError, KeyPackageIn, MlsMessageIn, ProtocolVersion, WireFormat};
+use keypackage_core::traits::ProtocolVersion;
+use keypackage_core::{DecodeError, KeyPackageIn, MlsMessageIn, WireFormat};
 
 use crate::error::CliError;
 
@@ -45,17 +46,17 @@ use crate::error::CliError;
 /// §2.1.2), so the limit is ours: a 512 KiB key package in hex, 768 KiB in
 /// base64 or 1 MiB binary, over ten times the largest plausible one, and
 /// small enough that a runaway input (`/dev/zero`) is refused at once.
-pub const DEFAULT_MAX_INPUT_BYTES: usize = 1 << 20;
+pub(crate) const DEFAULT_MAX_INPUT_BYTES: usize = 1 << 20;
 
 /// The largest value `--max-input-bytes` accepts (1 GiB).
-pub const MAX_INPUT_BYTES_CEILING: usize = 1 << 30;
+pub(crate) const MAX_INPUT_BYTES_CEILING: usize = 1 << 30;
 
 /// Read buffer size: one `read` per 64 KiB (a pipe's default capacity).
 const READ_BUFFER: usize = 64 * 1024;
 
 /// How an input's bytes were written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encoding {
+pub(crate) enum Encoding {
     /// Hexadecimal text.
     Hex,
     /// Base64 text.
@@ -66,7 +67,7 @@ pub enum Encoding {
 
 impl Encoding {
     /// The name used in `inspect` output.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Hex => "hex",
             Self::Base64 => "base64",
@@ -77,7 +78,7 @@ impl Encoding {
 
 /// One key package of the input, before decoding.
 #[derive(Debug, Clone)]
-pub struct Item {
+pub(crate) struct Item {
     /// The 1-based line number for text input; `None` for binary input.
     pub line: Option<usize>,
     /// The bytes and how they were written, or why the text is neither hex
@@ -87,7 +88,7 @@ pub struct Item {
 
 impl Item {
     /// Where the item is, for messages: `line 3` or `input`.
-    pub fn location(&self) -> String {
+    pub(crate) fn location(&self) -> String {
         match self.line {
             Some(line) => format!("line {line}"),
             None => "input".to_owned(),
@@ -95,14 +96,14 @@ impl Item {
     }
 
     /// The decoded bytes it holds (for memory accounting).
-    pub fn size(&self) -> usize {
+    pub(crate) fn size(&self) -> usize {
         self.content.as_ref().map_or(0, |(_, bytes)| bytes.len())
     }
 }
 
 /// A decoded, not yet validated key package and how it was wrapped.
 #[derive(Debug, Clone)]
-pub struct Decoded {
+pub(crate) struct Decoded {
     /// The key package.
     pub key_package: KeyPackageIn,
     /// `Some(version)` of the `MLSMessage` it came in, `None` when bare.
@@ -124,7 +125,7 @@ enum Mode {
 }
 
 /// The key packages of one input, one at a time (see the module docs).
-pub struct Reader {
+pub(crate) struct Reader {
     inner: BufReader<Box<dyn Read + Send>>,
     /// The name in I/O errors: the path, or `stdin`.
     name: PathBuf,
@@ -142,7 +143,7 @@ impl Reader {
     /// Opens `path`, or stdin for `None` and `-`, with `limit` bytes per
     /// input. Reading a terminal is refused: the user most likely forgot
     /// the file. A directory is refused.
-    pub fn open(path: Option<&Path>, limit: usize) -> Result<Self, CliError> {
+    pub(crate) fn open(path: Option<&Path>, limit: usize) -> Result<Self, CliError> {
         match path {
             Some(path) if path.as_os_str() != "-" => {
                 let file =
@@ -173,7 +174,7 @@ impl Reader {
     }
 
     /// A reader over any byte stream (`name` is used in messages).
-    pub fn new(inner: Box<dyn Read + Send>, name: &Path, limit: usize) -> Self {
+    pub(crate) fn new(inner: Box<dyn Read + Send>, name: &Path, limit: usize) -> Self {
         Self {
             inner: BufReader::with_capacity(READ_BUFFER, inner),
             name: name.to_path_buf(),
@@ -188,14 +189,14 @@ impl Reader {
     /// Whether the next read may wait for a writer: the input is not a
     /// regular file and nothing read is left in the buffer. Callers flush
     /// their output then, so a slow producer sees its verdicts at once.
-    pub fn may_wait(&self) -> bool {
+    pub(crate) fn may_wait(&self) -> bool {
         !self.regular && self.inner.buffer().is_empty()
     }
 
     /// The next key package, `None` at the end. An input without any key
     /// package, a line or binary input over the limit, and read errors are
     /// errors, after which the reader returns nothing more.
-    pub fn next_item(&mut self) -> Result<Option<Item>, CliError> {
+    pub(crate) fn next_item(&mut self) -> Result<Option<Item>, CliError> {
         let next = self.read_item();
         if next.is_err() {
             self.mode = Mode::Done;
@@ -420,7 +421,7 @@ fn base64_engine(url_safe: bool) -> GeneralPurpose {
 /// Decodes bytes as an `MLSMessage` carrying a key package, or as a bare
 /// `KeyPackage`. On failure, the reason names the byte position where the
 /// library's error allows it.
-pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
+pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded, String> {
     let mut welcome = false;
     let message_error = match MlsMessageIn::decode(bytes) {
         Ok(MlsMessageIn::KeyPackage {
@@ -470,7 +471,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
 /// possible: most inputs are left for the batch validator to decode, on
 /// its workers.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Classified {
+pub(crate) enum Classified {
     /// Not a key package: the KP-DECODE reason [`decode`] gives.
     Refused(String),
     /// A bare `KeyPackage`, or bytes that can only be one: [`decode`] gives
@@ -487,7 +488,7 @@ pub enum Classified {
 /// 9420 §6) are `mls_key_package` or `mls_welcome`: for any other value
 /// `decode` falls back to the bare reading without further condition, so
 /// no decoding is done here.
-pub fn classify(bytes: &[u8]) -> Classified {
+pub(crate) fn classify(bytes: &[u8]) -> Classified {
     let wire_format = bytes
         .get(2..MESSAGE_HEADER_LEN)
         .and_then(|b| <[u8; 2]>::try_from(b).ok())
@@ -510,12 +511,12 @@ pub fn classify(bytes: &[u8]) -> Classified {
 
 /// Length of the `MLSMessage` header before the key package: version and
 /// wire format.
-pub const MESSAGE_HEADER_LEN: usize = 4;
+pub(crate) const MESSAGE_HEADER_LEN: usize = 4;
 
 /// A decoding error as text, with the byte position where it is known:
 /// truncation happens at the end of the input, trailing bytes start a
 /// known number of bytes before it.
-pub fn describe_decode_error(error: &DecodeError, total: usize) -> String {
+pub(crate) fn describe_decode_error(error: &DecodeError, total: usize) -> String {
     match error {
         DecodeError::Truncated => {
             format!("truncated: the input ends inside a field, at byte {total}")
@@ -531,7 +532,7 @@ pub fn describe_decode_error(error: &DecodeError, total: usize) -> String {
 
 /// Removes a leading `"<RULE>: "` from a library message (the rule ID is
 /// printed in its own column).
-pub fn strip_rule<'a>(text: &'a str, rule: &str) -> &'a str {
+pub(crate) fn strip_rule<'a>(text: &'a str, rule: &str) -> &'a str {
     text.strip_prefix(rule)
         .and_then(|rest| rest.strip_prefix(": "))
         .unwrap_or(text)
@@ -687,7 +688,7 @@ mod tests {
         let crypto = keypackage_core::rustcrypto::RustCrypto::new();
         for suite in [1, 5] {
             use keypackage_core::traits::{CipherSuiteProvider, OpenMlsCrypto};
-            let suite = keypackage_core::CipherSuite(suite);
+            let suite = keypackage_core::traits::CipherSuite(suite);
             let provider = crypto.suite(suite).unwrap();
             let pair = provider.signature_generate_key_pair().unwrap();
             let signer = provider.signer(&pair.private).unwrap();

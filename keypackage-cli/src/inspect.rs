@@ -4,7 +4,6 @@
 //! scripts parse them. Add fields only at the end of a block (text) or as
 //! new keys (JSON); never rename or reorder.
 
-use keypackage_core::last_resort::is_last_resort;
 use keypackage_core::traits::OpenMlsCrypto;
 use keypackage_core::{Credential, Extension, KeyPackageIn, LeafNodeSource, labeled};
 use serde_json::{Value, json};
@@ -62,7 +61,7 @@ fn list_json(items: &[CodePoint]) -> Value {
 }
 
 /// What `inspect` shows of one input, besides the key package itself.
-pub struct Inspected<'a> {
+pub(crate) struct Inspected<'a> {
     /// Where the input was: `line 3` or `input`.
     pub location: String,
     /// The line number, for JSON.
@@ -77,7 +76,11 @@ pub struct Inspected<'a> {
 
 /// The KeyPackageRef (RFC 9420 §5.2) of the bare encoding `bare`, with the
 /// hash of the key package's own suite; `None` when `crypto` lacks it.
-pub fn reference<C: OpenMlsCrypto>(crypto: &C, kp: &KeyPackageIn, bare: &[u8]) -> Option<String> {
+pub(crate) fn reference<C: OpenMlsCrypto>(
+    crypto: &C,
+    kp: &KeyPackageIn,
+    bare: &[u8],
+) -> Option<String> {
     let suite = crypto.suite(kp.cipher_suite).ok()?;
     labeled::key_package_ref(&suite, bare)
         .ok()
@@ -116,7 +119,7 @@ fn extension_line(e: &Extension) -> String {
 
 /// The text layout (see the README): `key: value` lines, two spaces of
 /// indent per level.
-pub fn text(item: &Inspected<'_>) -> String {
+pub(crate) fn text(item: &Inspected<'_>) -> String {
     let kp = &item.decoded.key_package;
     let leaf = &kp.leaf_node;
     let caps = &leaf.capabilities;
@@ -271,11 +274,7 @@ pub fn text(item: &Inspected<'_>) -> String {
         1,
         format!(
             "last_resort: {}",
-            if is_last_resort(&kp.extensions) {
-                "yes"
-            } else {
-                "no"
-            }
+            if kp.is_last_resort() { "yes" } else { "no" }
         ),
     );
     push(
@@ -356,7 +355,7 @@ fn credential_json(credential: &Credential) -> Value {
 }
 
 /// The JSON layout (see the README): one object per key package.
-pub fn json(item: &Inspected<'_>) -> Value {
+pub(crate) fn json(item: &Inspected<'_>) -> Value {
     let kp = &item.decoded.key_package;
     let leaf = &kp.leaf_node;
     let caps = &leaf.capabilities;
@@ -400,7 +399,7 @@ pub fn json(item: &Inspected<'_>) -> Value {
             "signature": hex::encode(leaf.signature.as_slice()),
         },
         "extensions": extensions_json(&kp.extensions),
-        "last_resort": is_last_resort(&kp.extensions),
+        "last_resort": kp.is_last_resort(),
         "signature": hex::encode(kp.signature.as_slice()),
     })
 }

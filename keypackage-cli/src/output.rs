@@ -8,23 +8,23 @@ use std::path::Path;
 use crate::error::{CliError, is_broken_pipe};
 
 /// Buffered stdout that ends the command quietly when the reader is gone.
-pub struct Output {
+pub(crate) struct Output {
     out: BufWriter<std::io::StdoutLock<'static>>,
 }
 
 /// Writing stopped because stdout was closed.
-pub struct Closed;
+pub(crate) struct Closed;
 
 impl Output {
     /// Locks stdout.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             out: BufWriter::new(std::io::stdout().lock()),
         }
     }
 
     /// Writes one line; `Err(Closed)` when the reader is gone.
-    pub fn line(&mut self, text: &str) -> Result<Result<(), Closed>, CliError> {
+    pub(crate) fn line(&mut self, text: &str) -> Result<Result<(), Closed>, CliError> {
         let written = self
             .out
             .write_all(text.as_bytes())
@@ -33,7 +33,7 @@ impl Output {
     }
 
     /// Flushes; `Err(Closed)` when the reader is gone.
-    pub fn flush(&mut self) -> Result<Result<(), Closed>, CliError> {
+    pub(crate) fn flush(&mut self) -> Result<Result<(), Closed>, CliError> {
         Self::check(self.out.flush())
     }
 
@@ -47,7 +47,7 @@ impl Output {
 }
 
 /// Writes `lines` to stdout; stops quietly if the reader is gone.
-pub fn print_lines<S: AsRef<str>>(lines: &[S]) -> Result<(), CliError> {
+pub(crate) fn print_lines<S: AsRef<str>>(lines: &[S]) -> Result<(), CliError> {
     let mut out = Output::new();
     for line in lines {
         if out.line(line.as_ref())?.is_err() {

@@ -21,20 +21,20 @@ use crate::error::CliError;
 use crate::input::{self, Classified, Item, Reader};
 
 /// The most items in one chunk.
-pub const CHUNK_ITEMS: usize = 4096;
+pub(crate) const CHUNK_ITEMS: usize = 4096;
 
 /// The most bytes of input (decoded from hex or base64) in one chunk (4 MiB:
 /// about 14,000 suite-1 key packages, so [`CHUNK_ITEMS`] usually ends a
 /// chunk first).
-pub const CHUNK_BYTES: usize = 4 << 20;
+pub(crate) const CHUNK_BYTES: usize = 4 << 20;
 
 /// How long a chunk is gathered after its first item: a full chunk of
 /// suite-1 key packages is read in well under this, and a producer that
 /// writes now and then sees its verdicts this much later at most.
-pub const GATHER: Duration = Duration::from_millis(20);
+pub(crate) const GATHER: Duration = Duration::from_millis(20);
 
 /// One input item and what its bytes are.
-pub struct Prefetched {
+pub(crate) struct Prefetched {
     /// The item as read.
     pub item: Item,
     /// What [`input::decode`] makes of it.
@@ -84,13 +84,13 @@ impl Shared {
 }
 
 /// The reading side of the pipeline.
-pub struct Prefetch {
+pub(crate) struct Prefetch {
     shared: Arc<Shared>,
 }
 
 impl Prefetch {
     /// Starts the reader thread on `reader`.
-    pub fn start(reader: Reader) -> Result<Self, CliError> {
+    pub(crate) fn start(reader: Reader) -> Result<Self, CliError> {
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 queue: VecDeque::new(),
@@ -115,7 +115,7 @@ impl Prefetch {
     /// The next chunk: every item queued, after waiting for at least one
     /// and gathering for at most [`GATHER`]. `None` at the end of the
     /// input; the reader's error once every item before it has been taken.
-    pub fn next_chunk(&self) -> Result<Option<Vec<Prefetched>>, CliError> {
+    pub(crate) fn next_chunk(&self) -> Result<Option<Vec<Prefetched>>, CliError> {
         let mut state = self.shared.lock();
         let mut deadline = None;
         loop {

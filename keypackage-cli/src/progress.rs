@@ -4,14 +4,14 @@ use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 /// Runs of at least this many items show progress (on a terminal).
-pub const THRESHOLD: usize = 1000;
+pub(crate) const THRESHOLD: usize = 1000;
 
 /// How often the line is redrawn.
 const INTERVAL: Duration = Duration::from_millis(200);
 
 /// A `\r`-redrawn counter on stderr, off unless stderr is a terminal and
 /// the run is long.
-pub struct Progress {
+pub(crate) struct Progress {
     label: &'static str,
     total: usize,
     enabled: bool,
@@ -20,7 +20,7 @@ pub struct Progress {
 
 impl Progress {
     /// A counter for `total` items of `label` (e.g. "created").
-    pub fn new(label: &'static str, total: usize) -> Self {
+    pub(crate) fn new(label: &'static str, total: usize) -> Self {
         Self {
             label,
             total,
@@ -30,7 +30,7 @@ impl Progress {
     }
 
     /// Reports that `done` items are finished.
-    pub fn update(&mut self, done: usize) {
+    pub(crate) fn update(&mut self, done: usize) {
         if !self.enabled {
             return;
         }
@@ -45,7 +45,7 @@ impl Progress {
     }
 
     /// Clears the line.
-    pub fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         if self.enabled && self.last.is_some() {
             let mut err = std::io::stderr().lock();
             let _ = write!(err, "\r\x1b[2K");

@@ -2,13 +2,14 @@
 
 use std::process::ExitCode;
 
-use keypackage_core::batch::{BatchOptions, validate_encoded_batch};
 use keypackage_core::rustcrypto::RustCrypto;
 use keypackage_core::traits::OpenMlsCrypto;
+use keypackage_core::traits::ProtocolVersion;
 use keypackage_core::{
-    AcceptAnyCredential, CredentialValidator, GroupParameters, KeyPackage, KeyPackageIn,
-    ProtocolVersion, Rule, ValidationContext, ValidationError,
+    AcceptAnyCredential, CredentialValidator, GroupParameters, KeyPackage, KeyPackageIn, Rule,
+    ValidationContext, ValidationError,
 };
+use keypackage_core::{BatchOptions, validate_encoded_batch};
 use serde_json::json;
 
 use crate::backend;
@@ -49,7 +50,7 @@ fn exit_status(any_bad: bool) -> ExitCode {
 /// ([`Prefetch`]) and validated chunk by chunk with the batch validator on
 /// every core (or `--threads`); each chunk's verdicts are printed, in input
 /// order, before the next chunk is taken.
-pub fn run_validate(args: &ValidateArgs) -> Result<ExitCode, CliError> {
+pub(crate) fn run_validate(args: &ValidateArgs) -> Result<ExitCode, CliError> {
     let reader = Reader::open(args.file.as_deref(), args.limit.max_input_bytes)?;
     with_crypto!(args.backend, crypto => validate_all(&crypto, args, reader))
 }
@@ -292,7 +293,7 @@ fn report(item: &Item, message: &str) {
 }
 
 /// Runs `kp inspect`.
-pub fn run_inspect(args: &InspectArgs) -> Result<ExitCode, CliError> {
+pub(crate) fn run_inspect(args: &InspectArgs) -> Result<ExitCode, CliError> {
     let mut reader = Reader::open(args.file.as_deref(), args.limit.max_input_bytes)?;
     // RustCrypto has every suite (X448 on), so it computes every reference.
     let crypto = RustCrypto::new();
@@ -338,7 +339,7 @@ pub fn run_inspect(args: &InspectArgs) -> Result<ExitCode, CliError> {
 }
 
 /// Runs `kp ref`.
-pub fn run_ref(args: &RefArgs) -> Result<ExitCode, CliError> {
+pub(crate) fn run_ref(args: &RefArgs) -> Result<ExitCode, CliError> {
     let mut reader = Reader::open(args.file.as_deref(), args.limit.max_input_bytes)?;
     let crypto = RustCrypto::new();
     let mut out = Output::new();

@@ -12,11 +12,11 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use keypackage_core::batch::{BatchOptions, validate_encoded_batch};
 use keypackage_core::traits::{CipherSuiteProvider, OpenMlsCrypto};
 use keypackage_core::{
     AcceptAnyCredential, Credential, KeyPackageBuilder, KeyPackageIn, ValidationContext,
 };
+use keypackage_core::{BatchOptions, validate_encoded_batch};
 use serde_json::json;
 
 use crate::backend::{self, Backend, suite_label};
@@ -60,10 +60,10 @@ fn summarize(samples: &mut [Duration]) -> Summary {
 /// per key package in memory (about 0.4 KB for suite 1, under 1 KB for any
 /// suite): 100,000 is under 100 MB and a few minutes at most, and far more
 /// samples than a stable median needs.
-pub const MAX_COUNT: usize = 100_000;
+pub(crate) const MAX_COUNT: usize = 100_000;
 
 /// Runs `kp speed`.
-pub fn run(args: &SpeedArgs) -> Result<ExitCode, CliError> {
+pub(crate) fn run(args: &SpeedArgs) -> Result<ExitCode, CliError> {
     if args.count == 0 {
         return Err(CliError::usage("--count must be at least 1"));
     }
@@ -180,7 +180,7 @@ fn round(value: f64) -> f64 {
 
 /// Microseconds per key package (mean) and the number of threads, when
 /// `encoded` is validated as one batch with
-/// [`keypackage_core::batch::validate_encoded_batch`] on every core
+/// [`keypackage_core::validate_encoded_batch`] on every core
 /// (decoding included, as in the single measurement).
 fn batch_validate_us<C: OpenMlsCrypto>(
     crypto: &C,

@@ -35,11 +35,11 @@ use zeroize::{Zeroize, Zeroizing};
 use crate::error::CliError;
 
 /// The environment variable that overrides the default key store path.
-pub const KEYSTORE_ENV: &str = "KP_KEYSTORE";
+pub(crate) const KEYSTORE_ENV: &str = "KP_KEYSTORE";
 
 /// The key store path: the flag, the environment variable, or the
 /// per-user default.
-pub fn resolve_path(flag: Option<&Path>) -> Result<PathBuf, CliError> {
+pub(crate) fn resolve_path(flag: Option<&Path>) -> Result<PathBuf, CliError> {
     if let Some(path) = flag {
         return Ok(path.to_path_buf());
     }
@@ -82,14 +82,14 @@ fn create_private_dir(dir: &Path) -> Result<(), CliError> {
 }
 
 /// Opens (creating when missing) the key store for `generate`.
-pub fn open_or_create(path: &Path) -> Result<SqliteKeyStore, CliError> {
+pub(crate) fn open_or_create(path: &Path) -> Result<SqliteKeyStore, CliError> {
     create_private_dir(&directory_of(path))?;
     SqliteKeyStore::open(path).map_err(|e| store_error(path, &e))
 }
 
 /// Opens an existing key store for `kp store`: a missing file is an error
 /// (most likely a wrong path), not a new empty store.
-pub fn open_existing(path: &Path) -> Result<SqliteKeyStore, CliError> {
+pub(crate) fn open_existing(path: &Path) -> Result<SqliteKeyStore, CliError> {
     if !path.exists() {
         return Err(CliError::usage(format!(
             "no key store at {} (kp generate creates it; --keystore or {KEYSTORE_ENV} choose another)",
@@ -100,7 +100,7 @@ pub fn open_existing(path: &Path) -> Result<SqliteKeyStore, CliError> {
 }
 
 /// A key-store error as one line naming the file.
-pub fn store_error(path: &Path, error: &KeyStoreError) -> CliError {
+pub(crate) fn store_error(path: &Path, error: &KeyStoreError) -> CliError {
     CliError::store(format!("key store {}: {error}", path.display()))
 }
 
@@ -117,7 +117,11 @@ fn scheme_tag(scheme: SignatureScheme) -> &'static str {
 
 /// Where the signature key of `identity` for `scheme` lives:
 /// `<key store file>.signature-keys/<scheme>-<identity in hex>.key`.
-pub fn signature_key_path(keystore: &Path, identity: &str, scheme: SignatureScheme) -> PathBuf {
+pub(crate) fn signature_key_path(
+    keystore: &Path,
+    identity: &str,
+    scheme: SignatureScheme,
+) -> PathBuf {
     let mut dir = keystore.as_os_str().to_owned();
     dir.push(".signature-keys");
     PathBuf::from(dir).join(format!(
@@ -131,7 +135,7 @@ pub fn signature_key_path(keystore: &Path, identity: &str, scheme: SignatureSche
 /// its file, or made and saved (durably, mode 0600) on first use. The
 /// directory and an existing file must be the user's own and private
 /// ([`open_private_dir`], [`read_key_file`]).
-pub fn load_or_create_signer<S: CipherSuiteProvider>(
+pub(crate) fn load_or_create_signer<S: CipherSuiteProvider>(
     suite: &S,
     keystore: &Path,
     identity: &str,
@@ -477,7 +481,7 @@ fn publish_key_file(
 }
 
 /// The rows of `kp store list`.
-pub fn list(store: &dyn KeyStore, path: &Path) -> Result<Vec<String>, CliError> {
+pub(crate) fn list(store: &dyn KeyStore, path: &Path) -> Result<Vec<String>, CliError> {
     let entries = store.list().map_err(|e| store_error(path, &e))?;
     Ok(entries
         .iter()

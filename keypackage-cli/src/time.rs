@@ -7,10 +7,10 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Seconds in a day.
-pub const DAY: u64 = 86_400;
+pub(crate) const DAY: u64 = 86_400;
 
 /// The system clock in Unix seconds (0 if the clock is before 1970).
-pub fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -21,7 +21,7 @@ pub fn now() -> u64 {
 /// past 9999, which RFC 3339 cannot write, use the ISO 8601 expanded form
 /// with a `+` and as many digits as needed (`u64::MAX` is
 /// `+584554051223-11-09T07:00:15Z`).
-pub fn rfc3339(seconds: u64) -> String {
+pub(crate) fn rfc3339(seconds: u64) -> String {
     let days = seconds / DAY;
     let rest = seconds % DAY;
     let (year, month, day) = civil_from_days(days);

@@ -22,7 +22,7 @@ fn read(path: &Path) -> Result<Vec<u8>, CliError> {
 /// chain in file order (end entity first), the key bound to it. A key that
 /// is not the certificate's, or a certificate or key whose algorithm is
 /// not the suite's, is a usage error.
-pub fn signer<C>(
+pub(crate) fn signer<C>(
     crypto: &C,
     suite: CipherSuite,
     certificate: &Path,
@@ -44,7 +44,7 @@ where
 
 /// `kp validate --trust-anchors`: x509 credentials are path-validated;
 /// other credential types are not checked, as without the flag.
-pub struct X509Only {
+pub(crate) struct X509Only {
     validator: X509CredentialValidator,
 }
 
@@ -59,7 +59,11 @@ impl CredentialValidator for X509Only {
 
 /// The validator of `--trust-anchors ROOTS [--crl FILE]...`; a file that
 /// holds no certificate (or CRL), or does not decode, is a usage error.
-pub fn validator<C>(crypto: &C, anchors: &Path, crls: &[PathBuf]) -> Result<X509Only, CliError>
+pub(crate) fn validator<C>(
+    crypto: &C,
+    anchors: &Path,
+    crls: &[PathBuf],
+) -> Result<X509Only, CliError>
 where
     C: OpenMlsCrypto,
     C::Suite: 'static,
@@ -78,7 +82,7 @@ where
 
 /// `inspect`: what one certificate says, as `key: value` lines (without
 /// indent); one `error:` line for a certificate that does not decode.
-pub fn certificate_lines(der: &[u8]) -> Vec<String> {
+pub(crate) fn certificate_lines(der: &[u8]) -> Vec<String> {
     let info = match CertificateInfo::parse(der) {
         Ok(info) => info,
         Err(e) => return vec![format!("error: {e}")],
@@ -116,7 +120,7 @@ pub fn certificate_lines(der: &[u8]) -> Vec<String> {
 
 /// `inspect --json`: the same, as an object (`{"error": ...}` for a
 /// certificate that does not decode).
-pub fn certificate_json(der: &[u8]) -> Value {
+pub(crate) fn certificate_json(der: &[u8]) -> Value {
     let info = match CertificateInfo::parse(der) {
         Ok(info) => info,
         Err(e) => return json!({ "error": e.to_string() }),

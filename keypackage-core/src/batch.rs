@@ -121,7 +121,7 @@ impl BatchOptions {
 ///
 /// ```
 /// # #[cfg(feature = "rustcrypto")] {
-/// use keypackage_core::batch::validate_batch;
+/// use keypackage_core::validate_batch;
 /// use keypackage_core::rustcrypto::{RustCrypto, RustCryptoSigner};
 /// use keypackage_core::traits::{CipherSuite, SignatureScheme};
 /// use keypackage_core::{AcceptAnyCredential, Credential, KeyPackageBuilder, Rule, ValidationContext};

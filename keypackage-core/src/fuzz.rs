@@ -158,7 +158,7 @@ fn check_key_package(kp: &KeyPackageIn, data: &[u8]) {
         "Size disagrees with the input"
     );
     assert_eq!(kp.encode().ok().as_deref(), Some(data), "encode() differs");
-    let with_spans = kp.encode_with_spans();
+    let with_spans = kp.encode_spans();
     assert!(with_spans.is_ok(), "encode_with_spans() failed");
     let Ok((encoded, spans)) = with_spans else {
         return;
@@ -198,7 +198,7 @@ fn check_key_package(kp: &KeyPackageIn, data: &[u8]) {
 
 fn encode_message<T: Serialize>(
     out: &mut Vec<u8>,
-    version: crate::ProtocolVersion,
+    version: keypackage_traits::ProtocolVersion,
     wire_format: WireFormat,
     body: &T,
 ) -> Result<usize, tls_codec::Error> {
@@ -245,10 +245,14 @@ pub fn hostile_lists(kp: &mut KeyPackageIn, n: usize) {
             .collect(),
     );
     caps.extensions = VarVec((0..n).map(|i| ExtensionType(code(i))).collect());
-    caps.proposals = VarVec((0..n).map(|i| crate::ProposalType(code(i))).collect());
+    caps.proposals = VarVec(
+        (0..n)
+            .map(|i| keypackage_traits::ProposalType(code(i)))
+            .collect(),
+    );
     caps.credentials = VarVec(
         std::iter::once(credential_type)
-            .chain((1..n).map(|i| crate::CredentialType(code(i))))
+            .chain((1..n).map(|i| keypackage_traits::CredentialType(code(i))))
             .collect(),
     );
     kp.leaf_node.extensions = (0..leaf)

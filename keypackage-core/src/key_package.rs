@@ -12,7 +12,7 @@ use crate::leaf_node::LeafNode;
 
 /// A decoded, not yet validated key package. Its fields are public: it is
 /// just data, and nothing trusts it until
-/// [`validate`](crate::validate) turns it into a [`KeyPackage`].
+/// [`validate`](KeyPackageIn::validate) turns it into a [`KeyPackage`].
 ///
 /// ```text
 /// struct {
@@ -82,7 +82,7 @@ impl KeyPackageIn {
     }
 
     /// Writes `KeyPackageTBS`.
-    pub fn serialize_tbs<W: std::io::Write>(&self, writer: &mut W) -> Result<usize, Error> {
+    pub(crate) fn write_tbs<W: std::io::Write>(&self, writer: &mut W) -> Result<usize, Error> {
         Ok(self.version.tls_serialize(writer)?
             + self.cipher_suite.tls_serialize(writer)?
             + self.init_key.tls_serialize(writer)?
@@ -92,7 +92,7 @@ impl KeyPackageIn {
 
     /// The full encoding and where `LeafNodeTBS` and `KeyPackageTBS` sit in
     /// it: one serialization serves both signature checks and the reference.
-    pub fn encode_with_spans(&self) -> Result<(Vec<u8>, SignedSpans), EncodeError> {
+    pub(crate) fn encode_spans(&self) -> Result<(Vec<u8>, SignedSpans), EncodeError> {
         let mut out = Vec::with_capacity(self.tls_serialized_len());
         self.version.tls_serialize(&mut out)?;
         self.cipher_suite.tls_serialize(&mut out)?;
@@ -112,6 +112,14 @@ impl KeyPackageIn {
                 tbs_end,
             },
         ))
+    }
+
+    /// Whether the (untrusted) key package marks itself last resort, in
+    /// either form (extension 0x000A with an empty body, or component 0x0004
+    /// of a well-formed `app_data_dictionary`). Validation decides whether
+    /// the marker is valid.
+    pub fn is_last_resort(&self) -> bool {
+        crate::last_resort::is_last_resort(&self.extensions)
     }
 
     /// The full encoding.
@@ -135,7 +143,7 @@ impl Size for KeyPackageIn {
 
 impl Serialize for KeyPackageIn {
     fn tls_serialize<W: std::io::Write>(&self, writer: &mut W) -> Result<usize, Error> {
-        Ok(self.serialize_tbs(writer)? + self.signature.tls_serialize(writer)?)
+        Ok(self.write_tbs(writer)? + self.signature.tls_serialize(writer)?)
     }
 }
 
@@ -163,7 +171,7 @@ impl DeserializeBytes for KeyPackageIn {
 
 /// A validated key package: every rule of the validation table held under
 /// the context it was validated with. It has no decoder: the only ways to
-/// one are [`KeyPackageIn::validate`](crate::validate) and the builder.
+/// one are [`KeyPackageIn::validate`] and the builder.
 #[derive(Clone, PartialEq, Eq, Debug)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct KeyPackage {

@@ -17,20 +17,13 @@ use crate::extensions::{Extensions, dictionary_components};
 pub const LAST_RESORT_COMPONENT_ID: u16 = 0x0004;
 
 /// Whether `extensions` marks its key package as last resort, in either form.
-pub fn is_last_resort(extensions: &Extensions) -> bool {
+pub(crate) fn is_last_resort(extensions: &Extensions) -> bool {
     extensions.iter().any(|e| match e.extension_type {
         ExtensionType::LAST_RESORT => e.extension_data.as_slice().is_empty(),
         ExtensionType::APP_DATA_DICTIONARY => dictionary_components(e.extension_data.as_slice())
             .is_ok_and(|ids| ids.contains(&LAST_RESORT_COMPONENT_ID)),
         _ => false,
     })
-}
-
-/// Encodes an `app_data_dictionary` body holding only the last-resort
-/// component, for tests and interop fixtures.
-pub fn app_data_dictionary_last_resort() -> Vec<u8> {
-    // component_data<V> = [ { component_id: 0x0004, data: <empty> } ] = 3 bytes.
-    vec![0x03, 0x00, 0x04, 0x00]
 }
 
 #[cfg(test)]
@@ -54,7 +47,10 @@ mod tests {
     #[test]
     fn reads_the_dictionary_form() {
         let adl = ExtensionType::APP_DATA_DICTIONARY;
-        assert!(marks(adl, app_data_dictionary_last_resort()));
+        assert!(marks(
+            adl,
+            crate::test_utils::app_data_dictionary_last_resort()
+        ));
         // Another component alone, and the marker after a smaller ID.
         assert!(!marks(adl, vec![0x03, 0x00, 0x05, 0x00]));
         assert!(marks(adl, vec![0x06, 0x00, 0x01, 0x00, 0x00, 0x04, 0x00]));

@@ -53,44 +53,52 @@
 
 #![forbid(unsafe_code)]
 
-pub mod batch;
-pub mod builder;
-pub mod bundle;
-pub mod capabilities;
-pub mod credential;
-pub mod error;
-pub mod extensions;
+mod batch;
+mod builder;
+mod bundle;
+mod capabilities;
+mod credential;
+mod error;
+mod extensions;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzz;
-pub mod key_package;
+mod key_package;
 pub mod labeled;
-pub mod last_resort;
-pub mod leaf_node;
-pub mod lifetime;
-pub mod memory_store;
-pub mod message;
-pub mod pool;
-pub mod rules;
-pub mod validate;
-pub mod welcome;
+mod last_resort;
+mod leaf_node;
+mod lifetime;
+mod memory_store;
+mod message;
+mod pool;
+mod rules;
+#[cfg(any(feature = "test-utils", feature = "fuzzing"))]
+mod test_utils;
+mod validate;
+mod welcome;
 
-pub use batch::{BatchOptions, validate_batch, validate_batch_with, validate_encoded_batch};
-pub use builder::{CreationError, KeyPackageBuilder};
-pub use bundle::{BundleError, KeyPackageBundle};
+pub use batch::{
+    BatchOptions, DEFAULT_CHUNK_SIZE, validate_batch, validate_batch_with, validate_encoded_batch,
+};
+pub use builder::{CreationError, DEFAULT_BACKDATE, DEFAULT_LIFETIME, KeyPackageBuilder};
+pub use bundle::{BUNDLE_FORMAT_V1, BUNDLE_FORMAT_V2, BundleError, KeyPackageBundle};
 pub use capabilities::Capabilities;
 pub use credential::{Certificate, Credential};
 pub use error::{DecodeError, EncodeError, LabeledError};
 pub use extensions::{Extension, Extensions};
 pub use key_package::{KeyPackage, KeyPackageIn, SignedSpans};
+pub use last_resort::LAST_RESORT_COMPONENT_ID;
 pub use leaf_node::{LeafNode, LeafNodeSource};
-pub use lifetime::Lifetime;
+pub use lifetime::{DAY, DEFAULT_CLOCK_SKEW, DEFAULT_MAX_LIFETIME, HOUR, Lifetime};
 pub use memory_store::MemoryKeyStore;
 pub use message::{
     EncryptedGroupSecrets, GroupSecrets, MlsMessageIn, PreSharedKeyId, Welcome, WireFormat,
     encode_key_package_message,
 };
+pub use pool::{DEFAULT_POOL_BATCH, KeyPackagePool, PoolError, PoolFailure, PoolReport};
 pub use rules::Rule;
+#[cfg(any(feature = "test-utils", feature = "fuzzing"))]
+pub use test_utils::app_data_dictionary_last_resort;
 pub use validate::{
     AcceptAnyCredential, CredentialInput, CredentialRejected, CredentialRejection,
     CredentialValidator, ExtensionBodyValidator, GroupParameters, RecognisedExtension,
@@ -98,11 +106,9 @@ pub use validate::{
 };
 pub use welcome::{FoundBy, JoinError, JoinOptions, Joining, WelcomeError, reserve_for_welcome};
 
+/// The traits crate: code points, key types, the provider and store traits.
+/// Its items have this one path in this crate (`keypackage_core::traits::*`).
 pub use keypackage_traits as traits;
-pub use keypackage_traits::{
-    CipherSuite, CredentialType, ExtensionLocation, ExtensionType, KeyPackageRef, ProposalType,
-    ProtocolVersion,
-};
 
 /// The pure-Rust backend (feature `rustcrypto`, on by default).
 #[cfg(feature = "rustcrypto")]

@@ -38,9 +38,10 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use keypackage_core::traits::ExtensionType;
 use keypackage_core::traits::codec::{VarBytes, VarVec};
 use keypackage_core::{
-    Certificate, Credential, Extension, ExtensionType, KeyPackageIn, MlsMessageIn, Welcome, fuzz,
+    Certificate, Credential, Extension, KeyPackageIn, MlsMessageIn, Welcome, fuzz,
 };
 use tls_codec::Serialize;
 
@@ -97,7 +98,7 @@ fn input_path(family: &str) -> PathBuf {
 fn key_package_with(change: impl Fn(&mut KeyPackageIn)) -> Vec<u8> {
     use keypackage_core::traits::{CipherSuiteProvider, OpenMlsCrypto};
     let crypto = keypackage_core::DefaultCrypto::new();
-    let suite = keypackage_core::CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+    let suite = keypackage_core::traits::CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
     let s = crypto.suite(suite).unwrap();
     let keys = s.signature_generate_key_pair().unwrap();
     let signer = s.signer(&keys.private).unwrap();
@@ -149,11 +150,11 @@ fn hostile(family: &str) -> Vec<u8> {
         "capabilities" => key_package_with(|kp| {
             let n = count(10);
             let caps = &mut kp.leaf_node.capabilities;
-            caps.versions = VarVec(vec![keypackage_core::ProtocolVersion::MLS10; n]);
-            caps.cipher_suites = VarVec(vec![keypackage_core::CipherSuite(1); n]);
+            caps.versions = VarVec(vec![keypackage_core::traits::ProtocolVersion::MLS10; n]);
+            caps.cipher_suites = VarVec(vec![keypackage_core::traits::CipherSuite(1); n]);
             caps.extensions = VarVec(vec![ExtensionType(0x0A0A); n]);
-            caps.proposals = VarVec(vec![keypackage_core::ProposalType(0x0A0A); n]);
-            caps.credentials = VarVec(vec![keypackage_core::CredentialType::BASIC; n]);
+            caps.proposals = VarVec(vec![keypackage_core::traits::ProposalType(0x0A0A); n]);
+            caps.credentials = VarVec(vec![keypackage_core::traits::CredentialType::BASIC; n]);
         }),
         // A valid key package with the largest hostile lists (validates).
         "valid_lists" => key_package_with(|kp| fuzz::hostile_lists(kp, fuzz::MAX_HOSTILE_LIST)),
@@ -164,14 +165,14 @@ fn hostile(family: &str) -> Vec<u8> {
         // An MLSMessage Welcome with minimal (3-byte) secrets entries.
         "welcome" => {
             let entry = keypackage_core::EncryptedGroupSecrets {
-                new_member: keypackage_core::KeyPackageRef::new(Vec::new()),
+                new_member: keypackage_core::traits::KeyPackageRef::new(Vec::new()),
                 encrypted_group_secrets: keypackage_core::traits::HpkeCiphertext {
                     kem_output: VarBytes::default(),
                     ciphertext: VarBytes::default(),
                 },
             };
             let welcome = Welcome {
-                cipher_suite: keypackage_core::CipherSuite(1),
+                cipher_suite: keypackage_core::traits::CipherSuite(1),
                 secrets: VarVec(vec![entry; count(3)]),
                 encrypted_group_info: VarBytes::default(),
             };

@@ -17,11 +17,11 @@
     clippy::indexing_slicing
 )]
 
-use keypackage_core::batch::{BatchOptions, validate_batch_with, validate_encoded_batch};
 use keypackage_core::traits::{
     CipherSuite, CipherSuiteProvider, CredentialType, ExtensionType, OpenMlsCrypto,
     SignaturePublicKey,
 };
+use keypackage_core::{BatchOptions, validate_batch_with, validate_encoded_batch};
 use keypackage_core::{
     Credential, CredentialInput, CredentialRejected, Extension, KeyPackageBuilder, KeyPackageIn,
     LeafNodeSource, Lifetime, ValidationContext,

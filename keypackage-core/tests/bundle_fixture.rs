@@ -15,12 +15,11 @@
 
 use std::path::PathBuf;
 
-use keypackage_core::bundle::{BUNDLE_FORMAT_V1, BUNDLE_FORMAT_V2};
 use keypackage_core::rustcrypto::{RustCrypto, RustCryptoSigner};
+use keypackage_core::traits::CipherSuite;
 use keypackage_core::traits::{KeyStore, SignatureScheme, StoredKeyPackage};
-use keypackage_core::{
-    CipherSuite, Credential, KeyPackageBuilder, KeyPackageBundle, Lifetime, MemoryKeyStore,
-};
+use keypackage_core::{BUNDLE_FORMAT_V1, BUNDLE_FORMAT_V2};
+use keypackage_core::{Credential, KeyPackageBuilder, KeyPackageBundle, Lifetime, MemoryKeyStore};
 
 /// (file, last resort?, `KeyPackageRef` in hex).
 const FIXTURES: [(&str, bool, &str); 2] = [

@@ -27,12 +27,13 @@
 use std::time::Duration;
 
 use keypackage_core::traits::codec::varint_len;
+use keypackage_core::traits::{CipherSuite, ExtensionType};
 use keypackage_core::traits::{
     CipherSuiteProvider, CryptoError, HpkePublicKey, KemAlgorithm, OpenMlsCrypto,
 };
 use keypackage_core::{
-    AcceptAnyCredential, CipherSuite, Credential, Extension, ExtensionType, KeyPackageBuilder,
-    KeyPackageIn, RequiredCapabilities, ValidationContext, ValidationError, fuzz,
+    AcceptAnyCredential, Credential, Extension, KeyPackageBuilder, KeyPackageIn,
+    RequiredCapabilities, ValidationContext, ValidationError, fuzz,
 };
 
 const SUITE_1: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
@@ -270,20 +271,27 @@ fn trailing_bytes_stay_inside_their_extension_payload() {
 /// inside its entry list) do not make a key package last resort.
 #[test]
 fn a_dictionary_with_trailing_bytes_is_not_a_last_resort_marker() {
-    use keypackage_core::last_resort::{app_data_dictionary_last_resort, is_last_resort};
-    let exact = app_data_dictionary_last_resort();
-    let with = |body: Vec<u8>| {
-        is_last_resort(&vec![Extension::new(ExtensionType::APP_DATA_DICTIONARY, body)].into())
-    };
-    assert!(with(exact.clone()));
-    let mut trailing = exact.clone();
-    trailing.push(0x00);
-    assert!(!with(trailing));
-    // The list states one byte more than the entry has: no marker.
-    let mut long_list = exact;
-    long_list[0] += 1;
-    long_list.push(0xFF);
-    assert!(!with(long_list));
+    use keypackage_core::app_data_dictionary_last_resort;
+    for_each_backend(|run| {
+        run(&mut |b| {
+            let mut kp = b.resign_changed(&|_| {});
+            let mut with = |body: Vec<u8>| {
+                kp.extensions =
+                    vec![Extension::new(ExtensionType::APP_DATA_DICTIONARY, body)].into();
+                kp.is_last_resort()
+            };
+            let exact = app_data_dictionary_last_resort();
+            assert!(with(exact.clone()));
+            let mut trailing = exact.clone();
+            trailing.push(0x00);
+            assert!(!with(trailing));
+            // The list states one byte more than the entry has: no marker.
+            let mut long_list = exact;
+            long_list[0] += 1;
+            long_list.push(0xFF);
+            assert!(!with(long_list));
+        });
+    });
 }
 
 /// A last-resort extension (0x000A) must have an empty body (`struct {}` in
@@ -660,7 +668,7 @@ fn hundred_thousand_entry_lists_are_refused_at_their_far_end() {
                 b.validate(dup, &ctx).unwrap_err(),
                 ValidationError::DuplicateExtension {
                     extension_type: ExtensionType(0x0100),
-                    location: keypackage_core::ExtensionLocation::KeyPackage,
+                    location: keypackage_core::traits::ExtensionLocation::KeyPackage,
                 }
             );
 

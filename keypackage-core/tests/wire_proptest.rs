@@ -16,10 +16,12 @@
     clippy::indexing_slicing
 )]
 
+use keypackage_core::traits::{
+    CipherSuite, CredentialType, ExtensionType, ProposalType, ProtocolVersion,
+};
 use keypackage_core::{
-    Capabilities, Certificate, CipherSuite, Credential, CredentialType, DecodeError, Extension,
-    ExtensionType, Extensions, KeyPackageIn, LeafNode, LeafNodeSource, Lifetime, MlsMessageIn,
-    ProposalType, ProtocolVersion,
+    Capabilities, Certificate, Credential, DecodeError, Extension, Extensions, KeyPackageIn,
+    LeafNode, LeafNodeSource, Lifetime, MlsMessageIn,
 };
 use keypackage_traits::codec::{VarBytes, VarVec};
 use keypackage_traits::{GREASE_VALUES, HpkePublicKey, SignaturePublicKey};

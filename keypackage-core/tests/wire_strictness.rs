@@ -15,10 +15,8 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use keypackage_core::{
-    Credential, CredentialType, DecodeError, ExtensionType, Extensions, KeyPackageIn, MlsMessageIn,
-    ProtocolVersion,
-};
+use keypackage_core::traits::{CredentialType, ExtensionType, ProtocolVersion};
+use keypackage_core::{Credential, DecodeError, Extensions, KeyPackageIn, MlsMessageIn};
 use keypackage_traits::codec::{MAX_VARINT_LEN, VarBytes, VarVec};
 use serde_json::Value;
 use tls_codec::{DeserializeBytes, Error, Size};

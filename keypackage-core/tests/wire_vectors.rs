@@ -14,9 +14,8 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use keypackage_core::{
-    Credential, DecodeError, Extension, KeyPackageIn, MlsMessageIn, ProtocolVersion,
-};
+use keypackage_core::traits::ProtocolVersion;
+use keypackage_core::{Credential, DecodeError, Extension, KeyPackageIn, MlsMessageIn};
 use keypackage_traits::codec::{
     MAX_VARINT_LEN, VarBytes, VarVec, prefixed_len, read_varint, varint_len, write_varint,
 };

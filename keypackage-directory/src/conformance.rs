@@ -20,9 +20,9 @@ use std::sync::Arc;
 
 use keypackage_core::rustcrypto::{RustCrypto, RustCryptoSigner};
 use keypackage_core::traits::SignatureScheme;
+use keypackage_core::traits::{CipherSuite, KeyPackageRef};
 use keypackage_core::{
-    CipherSuite, Credential, KeyPackageBuilder, KeyPackageIn, KeyPackageRef, Lifetime,
-    encode_key_package_message,
+    Credential, KeyPackageBuilder, KeyPackageIn, Lifetime, encode_key_package_message,
 };
 
 use crate::{

@@ -5,11 +5,9 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
-use keypackage_core::batch::{BatchOptions, validate_batch_with};
-use keypackage_core::{
-    CipherSuite, KeyPackageIn, KeyPackageRef, MlsMessageIn, Rule, ValidationContext,
-    ValidationError,
-};
+use keypackage_core::traits::{CipherSuite, KeyPackageRef};
+use keypackage_core::{BatchOptions, validate_batch_with};
+use keypackage_core::{KeyPackageIn, MlsMessageIn, Rule, ValidationContext, ValidationError};
 
 use crate::clock::Clock;
 use crate::policy::PublishPolicy;

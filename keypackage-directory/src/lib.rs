@@ -37,7 +37,7 @@
 //! ```no_run
 //! # async fn demo(uploads: Vec<Vec<u8>>) -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
-//! use keypackage_core::CipherSuite;
+//! use keypackage_core::traits::CipherSuite;
 //! use keypackage_core::rustcrypto::RustCrypto;
 //! use keypackage_directory::{BasicIdentityPolicy, Claim, Directory, SystemClock, open_store};
 //!

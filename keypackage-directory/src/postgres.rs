@@ -26,7 +26,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, Config, NoTls, Row, Statement, Transaction};
 
-use keypackage_core::KeyPackageRef;
+use keypackage_core::traits::KeyPackageRef;
 
 use crate::store::{
     BoxFuture, Claim, ClaimRequest, ClaimedKeyPackage, InsertOutcome, NewKeyPackage, PruneReport,

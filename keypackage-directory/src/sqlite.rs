@@ -23,7 +23,7 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use tokio::sync::oneshot;
 
-use keypackage_core::KeyPackageRef;
+use keypackage_core::traits::KeyPackageRef;
 
 use crate::store::{
     BoxFuture, Claim, ClaimRequest, ClaimedKeyPackage, InsertOutcome, NewKeyPackage, PruneReport,

@@ -9,7 +9,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use keypackage_core::{CipherSuite, KeyPackageRef};
+use keypackage_core::traits::{CipherSuite, KeyPackageRef};
 
 /// A boxed future that is `Send`: the engine trait's methods return one, so
 /// that the trait can be used as `dyn Store` (one type whatever the engine).

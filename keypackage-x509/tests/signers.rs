@@ -260,7 +260,7 @@ fn x509_key_packages_list_x509_in_their_capabilities() {
         leaf.capabilities
             .credentials
             .iter()
-            .any(|t| *t == keypackage_core::CredentialType::X509)
+            .any(|t| *t == keypackage_core::traits::CredentialType::X509)
     );
     assert_eq!(leaf.credential, signer.credential());
     assert_eq!(&leaf.signature_key, signer.public_key());

@@ -6,20 +6,21 @@
 #![allow(dead_code)]
 
 use interop_tests::{SignerOf, fresh_signer, now};
+use keypackage_core::traits::ExtensionType;
 use keypackage_core::traits::{CipherSuite, OpenMlsCrypto};
 use keypackage_core::{
-    AcceptAnyCredential, Credential, Extension, ExtensionType, GroupSecrets, KeyPackage,
-    KeyPackageBuilder, KeyPackageBundle, KeyPackageIn, LeafNodeSource, Lifetime, MlsMessageIn,
-    Rule, ValidationContext, ValidationError, encode_key_package_message, labeled,
+    AcceptAnyCredential, Credential, Extension, GroupSecrets, KeyPackage, KeyPackageBuilder,
+    KeyPackageBundle, KeyPackageIn, LeafNodeSource, Lifetime, MlsMessageIn, Rule,
+    ValidationContext, ValidationError, encode_key_package_message, labeled,
 };
 
 /// A private-use extension type our leaf carries in the `LeafExtension`
 /// variant (listed in capabilities, as the builder does).
-pub const APP_EXTENSION: ExtensionType = ExtensionType(0xFF01);
+pub(crate) const APP_EXTENSION: ExtensionType = ExtensionType(0xFF01);
 
 /// The key packages we offer a peer.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Variant {
+pub(crate) enum Variant {
     /// The builder's defaults: GREASE in the four capability lists.
     Plain,
     /// `last_resort()`: extension 0x000A in `KeyPackage.extensions`, listed.
@@ -35,7 +36,7 @@ pub enum Variant {
 
 impl Variant {
     /// Every variant, in table order.
-    pub const ALL: [Variant; 5] = [
+    pub(crate) const ALL: [Variant; 5] = [
         Variant::Plain,
         Variant::LastResort,
         Variant::LeafExtension,
@@ -44,7 +45,7 @@ impl Variant {
     ];
 
     /// The name used in the verdict table.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Variant::Plain => "default (GREASE caps)",
             Variant::LastResort => "last_resort()",
@@ -55,7 +56,7 @@ impl Variant {
     }
 
     /// The builder for this variant.
-    pub fn builder(self) -> KeyPackageBuilder {
+    pub(crate) fn builder(self) -> KeyPackageBuilder {
         let builder = KeyPackageBuilder::new();
         match self {
             Variant::Plain => builder,
@@ -71,7 +72,7 @@ impl Variant {
 
 /// One of our key packages for `suite`, made by `crypto` with a fresh
 /// signature key; also returns the signer (for mutations that re-sign).
-pub fn ours<C: OpenMlsCrypto>(
+pub(crate) fn ours<C: OpenMlsCrypto>(
     crypto: &C,
     suite: CipherSuite,
     variant: Variant,
@@ -85,7 +86,7 @@ pub fn ours<C: OpenMlsCrypto>(
 }
 
 /// A file of keypackage-x509's OpenSSL fixtures (valid 2025–2045).
-pub fn x509_fixture(alg: &str, file: &str) -> Vec<u8> {
+pub(crate) fn x509_fixture(alg: &str, file: &str) -> Vec<u8> {
     let path = format!(
         "{}/../keypackage-x509/tests/fixtures/{alg}/{file}",
         env!("CARGO_MANIFEST_DIR")
@@ -94,7 +95,7 @@ pub fn x509_fixture(alg: &str, file: &str) -> Vec<u8> {
 }
 
 /// The fixture (`ed25519`, `p256`, `p384`) for `suite`'s signature scheme.
-pub fn x509_fixture_for(suite: CipherSuite) -> &'static str {
+pub(crate) fn x509_fixture_for(suite: CipherSuite) -> &'static str {
     match suite.info().unwrap().signature {
         keypackage_core::traits::SignatureScheme::Ed25519 => "ed25519",
         keypackage_core::traits::SignatureScheme::EcdsaSecp256r1Sha256 => "p256",
@@ -107,7 +108,7 @@ pub fn x509_fixture_for(suite: CipherSuite) -> &'static str {
 /// entity and intermediate, signed with the end entity's PKCS#8 key), and
 /// the same with the end entity's certificate signature broken: a
 /// credential no path validation accepts, signed with the same key.
-pub fn ours_x509<C: OpenMlsCrypto>(
+pub(crate) fn ours_x509<C: OpenMlsCrypto>(
     crypto: &C,
     suite: CipherSuite,
 ) -> (KeyPackageBundle, KeyPackageBundle) {
@@ -122,8 +123,8 @@ pub fn ours_x509<C: OpenMlsCrypto>(
     .unwrap();
     // RFC 9420 §7.3: a new member supports every credential type in use,
     // and the peers' groups use basic credentials.
-    let builder =
-        KeyPackageBuilder::new().supports_credential(keypackage_core::CredentialType::BASIC);
+    let builder = KeyPackageBuilder::new()
+        .supports_credential(keypackage_core::traits::CredentialType::BASIC);
     let good = builder.build_x509(crypto, suite, &signer).unwrap();
     let mut chain = signer.chain().to_vec();
     *chain[0].last_mut().unwrap() ^= 1;
@@ -135,7 +136,7 @@ pub fn ours_x509<C: OpenMlsCrypto>(
 
 /// Our verdict on an x509 key package, with the fixture's root as the only
 /// trust anchor, at the validation time `now()`.
-pub fn our_x509_verdict<C: OpenMlsCrypto>(
+pub(crate) fn our_x509_verdict<C: OpenMlsCrypto>(
     crypto: &C,
     suite: CipherSuite,
     message: &[u8],
@@ -151,13 +152,13 @@ where
 }
 
 /// The `MLSMessage` (mls_key_package) form of a key package.
-pub fn message(key_package: &KeyPackage) -> Vec<u8> {
+pub(crate) fn message(key_package: &KeyPackage) -> Vec<u8> {
     encode_key_package_message(key_package).unwrap()
 }
 
 /// Wraps bare key-package bytes in an `MLSMessage` header (mls10,
 /// mls_key_package), whatever the bytes are.
-pub fn wrap(bare: &[u8]) -> Vec<u8> {
+pub(crate) fn wrap(bare: &[u8]) -> Vec<u8> {
     let mut out = vec![0x00, 0x01, 0x00, 0x05];
     out.extend_from_slice(bare);
     out
@@ -165,7 +166,7 @@ pub fn wrap(bare: &[u8]) -> Vec<u8> {
 
 /// Our verdict on an `MLSMessage` carrying a key package, under the default
 /// policy (or with KP-NO-DEFAULTS off).
-pub fn our_verdict<C: OpenMlsCrypto>(
+pub(crate) fn our_verdict<C: OpenMlsCrypto>(
     crypto: &C,
     message: &[u8],
     refuse_listed_defaults: bool,
@@ -176,7 +177,7 @@ pub fn our_verdict<C: OpenMlsCrypto>(
 }
 
 /// "accept", or "refuse (<error>)", the error starting with its rule ID.
-pub fn describe_ours(verdict: &Result<KeyPackage, ValidationError>) -> String {
+pub(crate) fn describe_ours(verdict: &Result<KeyPackage, ValidationError>) -> String {
     match verdict {
         Ok(_) => "accept".to_string(),
         Err(e) => {
@@ -188,7 +189,7 @@ pub fn describe_ours(verdict: &Result<KeyPackage, ValidationError>) -> String {
 }
 
 /// The rule ID of a validation error ("internal" for a bug of ours).
-pub fn rule_id(e: &ValidationError) -> &'static str {
+pub(crate) fn rule_id(e: &ValidationError) -> &'static str {
     e.rule().map_or("internal", Rule::id)
 }
 
@@ -196,7 +197,7 @@ pub fn rule_id(e: &ValidationError) -> &'static str {
 /// change a field re-sign with the right key, so the intended rule is hit,
 /// not a signature check.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Malformed {
+pub(crate) enum Malformed {
     /// The last byte of the KeyPackage signature flipped.
     BadKeyPackageSignature,
     /// The last byte of the LeafNode signature flipped.
@@ -217,7 +218,7 @@ pub enum Malformed {
 
 impl Malformed {
     /// Every case, in table order.
-    pub const ALL: [Malformed; 8] = [
+    pub(crate) const ALL: [Malformed; 8] = [
         Malformed::BadKeyPackageSignature,
         Malformed::BadLeafSignature,
         Malformed::TrailingByte,
@@ -229,7 +230,7 @@ impl Malformed {
     ];
 
     /// The name used in the verdict table.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Malformed::BadKeyPackageSignature => "bad KeyPackage signature",
             Malformed::BadLeafSignature => "bad LeafNode signature",
@@ -243,7 +244,7 @@ impl Malformed {
     }
 
     /// The rule our validator must name.
-    pub fn our_rule(self) -> Rule {
+    pub(crate) fn our_rule(self) -> Rule {
         match self {
             Malformed::BadKeyPackageSignature => Rule::Signature,
             Malformed::BadLeafSignature => Rule::LeafSignature,
@@ -257,7 +258,7 @@ impl Malformed {
 
     /// The malformed key package, as bare bytes (a decoder meets the
     /// trailing or missing byte at the end of the key package itself).
-    pub fn bare_bytes<C: OpenMlsCrypto>(self, crypto: &C, suite: CipherSuite) -> Vec<u8> {
+    pub(crate) fn bare_bytes<C: OpenMlsCrypto>(self, crypto: &C, suite: CipherSuite) -> Vec<u8> {
         let variant = match self {
             Malformed::UnlistedLastResort => Variant::LastResort,
             _ => Variant::Plain,
@@ -314,7 +315,7 @@ fn flip_last(bytes: &mut [u8]) {
 /// would: find the entry for our KeyPackageRef, DecryptWithLabel with the
 /// bundle's init private key, decode GroupSecrets. Also checks that the
 /// wrong private key (the leaf's) does not open it.
-pub fn open_welcome<C: OpenMlsCrypto>(
+pub(crate) fn open_welcome<C: OpenMlsCrypto>(
     crypto: &C,
     bundle: &KeyPackageBundle,
     welcome_message: &[u8],
@@ -323,7 +324,7 @@ pub fn open_welcome<C: OpenMlsCrypto>(
     else {
         panic!("not a Welcome");
     };
-    assert_eq!(version, keypackage_core::ProtocolVersion::MLS10);
+    assert_eq!(version, keypackage_core::traits::ProtocolVersion::MLS10);
     let suite = bundle.key_package().cipher_suite();
     assert_eq!(welcome.cipher_suite, suite);
     let entry = welcome
@@ -355,14 +356,14 @@ pub fn open_welcome<C: OpenMlsCrypto>(
 
 /// The verdict table a test prints (Markdown, so it can be pasted into
 /// docs/INTEROP.md).
-pub struct Table {
+pub(crate) struct Table {
     header: Vec<&'static str>,
     rows: Vec<Vec<String>>,
 }
 
 impl Table {
     /// A table with these columns.
-    pub fn new(header: &[&'static str]) -> Self {
+    pub(crate) fn new(header: &[&'static str]) -> Self {
         Self {
             header: header.to_vec(),
             rows: Vec::new(),
@@ -370,13 +371,13 @@ impl Table {
     }
 
     /// Adds a row (one cell per column).
-    pub fn row(&mut self, cells: Vec<String>) {
+    pub(crate) fn row(&mut self, cells: Vec<String>) {
         assert_eq!(cells.len(), self.header.len());
         self.rows.push(cells);
     }
 
     /// Prints the table under a title.
-    pub fn print(&self, title: &str) {
+    pub(crate) fn print(&self, title: &str) {
         println!("\n### {title}\n");
         println!("| {} |", self.header.join(" | "));
         println!("|{}", "---|".repeat(self.header.len()));
@@ -387,6 +388,6 @@ impl Table {
 }
 
 /// The suite's short name in the tables ("1", "2", ...).
-pub fn suite_name(suite: CipherSuite) -> String {
+pub(crate) fn suite_name(suite: CipherSuite) -> String {
     suite.0.to_string()
 }

@@ -127,7 +127,7 @@ impl KeyPackageIn {
     /// Encodes the key package once and builds from that encoding the
     /// `SignContent` of both signatures.
     pub(crate) fn signed_content(&self) -> Result<SignedContent, ValidationError> {
-        let (encoded, spans) = self.encode_with_spans().map_err(internal)?;
+        let (encoded, spans) = self.encode_spans().map_err(internal)?;
         // KP-DECODE (§2.1.2, §5.2): a key package longer than any opaque<V>
         // can have no reference; refused before any signature work.
         if encoded.len() > MAX_VARINT_LEN {

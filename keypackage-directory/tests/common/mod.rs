@@ -9,12 +9,12 @@ use keypackage_directory::{PostgresStore, SqliteStore, Store};
 
 /// The environment variable that names the PostgreSQL test database
 /// (`bash .ci/postgres.sh start` prints it).
-pub const POSTGRES_ENV: &str = "KEYPACKAGE_TEST_POSTGRES";
+pub(crate) const POSTGRES_ENV: &str = "KEYPACKAGE_TEST_POSTGRES";
 
 /// The PostgreSQL test database's URL. Without it: a printed notice and
 /// `None` locally; under CI (`CI` set), a failure, so that the PostgreSQL
 /// tests can never be skipped silently there.
-pub fn postgres_url() -> Option<String> {
+pub(crate) fn postgres_url() -> Option<String> {
     match std::env::var(POSTGRES_ENV) {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
@@ -39,7 +39,7 @@ pub fn postgres_url() -> Option<String> {
 }
 
 /// `url` with the connection's `search_path` set to `schema`.
-pub fn with_schema(url: &str, schema: &str) -> String {
+pub(crate) fn with_schema(url: &str, schema: &str) -> String {
     let separator = if url.contains('?') { '&' } else { '?' };
     format!("{url}{separator}options=-c%20search_path%3D{schema}")
 }
@@ -47,7 +47,7 @@ pub fn with_schema(url: &str, schema: &str) -> String {
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// A fresh, empty schema in the test database, for one test: its URL.
-pub async fn fresh_postgres_url() -> Option<String> {
+pub(crate) async fn fresh_postgres_url() -> Option<String> {
     let url = postgres_url()?;
     let schema = format!(
         "kpd_test_{}_{}_{}",
@@ -71,7 +71,7 @@ pub async fn fresh_postgres_url() -> Option<String> {
 
 /// A fresh PostgreSQL store, or `None` when PostgreSQL is not configured
 /// (locally).
-pub async fn postgres_store() -> Option<Arc<dyn Store>> {
+pub(crate) async fn postgres_store() -> Option<Arc<dyn Store>> {
     let url = fresh_postgres_url().await?;
     Some(Arc::new(PostgresStore::connect(&url).await.unwrap()))
 }
@@ -82,7 +82,7 @@ fn scratch() -> &'static tempfile::TempDir {
 }
 
 /// A fresh SQLite file's path.
-pub fn fresh_sqlite_path() -> std::path::PathBuf {
+pub(crate) fn fresh_sqlite_path() -> std::path::PathBuf {
     scratch().path().join(format!(
         "directory-{}.sqlite",
         COUNTER.fetch_add(1, Ordering::SeqCst)
@@ -90,7 +90,7 @@ pub fn fresh_sqlite_path() -> std::path::PathBuf {
 }
 
 /// A fresh SQLite store, in its own file.
-pub async fn sqlite_store() -> Option<Arc<dyn Store>> {
+pub(crate) async fn sqlite_store() -> Option<Arc<dyn Store>> {
     Some(Arc::new(
         SqliteStore::open(fresh_sqlite_path()).await.unwrap(),
     ))
@@ -120,11 +120,11 @@ macro_rules! conformance_tests {
 }
 
 /// Marks the lines a child process reports on, among the test harness's.
-pub const MARK: &str = "@@ ";
+pub(crate) const MARK: &str = "@@ ";
 
 /// Starts this test binary again as a child running the ignored test
 /// `entry`, with `env`; its stdout is piped.
-pub fn spawn_child(entry: &str, env: &[(&str, String)]) -> std::process::Child {
+pub(crate) fn spawn_child(entry: &str, env: &[(&str, String)]) -> std::process::Child {
     let mut command = std::process::Command::new(std::env::current_exe().unwrap());
     command
         .args([
@@ -144,7 +144,7 @@ pub fn spawn_child(entry: &str, env: &[(&str, String)]) -> std::process::Child {
 
 /// Writes one report line (after the harness's own text on the same line,
 /// hence the leading newline) and flushes it at once.
-pub fn report(line: &str) {
+pub(crate) fn report(line: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "\n{MARK}{line}");
@@ -152,7 +152,7 @@ pub fn report(line: &str) {
 }
 
 /// The report lines in a child's output.
-pub fn reports(output: &str) -> Vec<String> {
+pub(crate) fn reports(output: &str) -> Vec<String> {
     output
         .lines()
         .filter_map(|line| line.strip_prefix(MARK).map(str::to_owned))
@@ -160,13 +160,13 @@ pub fn reports(output: &str) -> Vec<String> {
 }
 
 /// Opens a store by URL (`sqlite:PATH` or `postgres://…`), in a child.
-pub async fn open(url: &str) -> Arc<dyn Store> {
+pub(crate) async fn open(url: &str) -> Arc<dyn Store> {
     keypackage_directory::open_store(url).await.unwrap()
 }
 
 /// The references of `owner`'s key packages in the database: (handed out,
 /// still available), read directly, without the crate.
-pub async fn database_state(
+pub(crate) async fn database_state(
     url: &str,
     owner: &str,
 ) -> (
@@ -219,7 +219,7 @@ pub async fn database_state(
 
 /// Key packages for many owners at once, made on every core: `per_owner`
 /// normal ones and, if `last_resort`, one last resort each.
-pub fn make_key_packages(
+pub(crate) fn make_key_packages(
     fx: &keypackage_directory::conformance::Fixture,
     owners: &[String],
     per_owner: usize,

@@ -18,20 +18,21 @@ use rcgen::{
 
 /// 2030-01-01T00:00:00Z: inside every fixture's and every default chain's
 /// validity. Tests never read the clock.
-pub const NOW: u64 = 1_893_456_000;
+pub(crate) const NOW: u64 = 1_893_456_000;
 /// 2024-01-01 and 2046-01-01: a key package lifetime around every `now`
 /// the tests use (the maximum-lifetime rule is switched off for it).
 const KP_FROM: u64 = 1_704_067_200;
 const KP_UNTIL: u64 = 2_398_377_600;
 
-pub const SUITE_ED25519: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
-pub const SUITE_P256: CipherSuite = CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256;
-pub const SUITE_P384: CipherSuite = CipherSuite::MLS_256_DHKEMP384_AES256GCM_SHA384_P384;
-pub const SUITE_P521: CipherSuite = CipherSuite::MLS_256_DHKEMP521_AES256GCM_SHA512_P521;
-pub const SUITE_ED448: CipherSuite = CipherSuite::MLS_256_DHKEMX448_AES256GCM_SHA512_ED448;
+pub(crate) const SUITE_ED25519: CipherSuite =
+    CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+pub(crate) const SUITE_P256: CipherSuite = CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256;
+pub(crate) const SUITE_P384: CipherSuite = CipherSuite::MLS_256_DHKEMP384_AES256GCM_SHA384_P384;
+pub(crate) const SUITE_P521: CipherSuite = CipherSuite::MLS_256_DHKEMP521_AES256GCM_SHA512_P521;
+pub(crate) const SUITE_ED448: CipherSuite = CipherSuite::MLS_256_DHKEMX448_AES256GCM_SHA512_ED448;
 
 /// `keypackage-x509/tests/fixtures/<name>` (made by `generate.sh`).
-pub fn fixture(alg: &str, file: &str) -> Vec<u8> {
+pub(crate) fn fixture(alg: &str, file: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(alg)
@@ -40,7 +41,7 @@ pub fn fixture(alg: &str, file: &str) -> Vec<u8> {
 }
 
 /// The builder the tests use: a fixed lifetime around every `now`.
-pub fn builder() -> KeyPackageBuilder {
+pub(crate) fn builder() -> KeyPackageBuilder {
     KeyPackageBuilder::new()
         .max_lifetime(None)
         .lifetime(Lifetime::new(KP_FROM, KP_UNTIL))
@@ -49,7 +50,7 @@ pub fn builder() -> KeyPackageBuilder {
 /// Makes a key package whose credential is `chain` and whose signature
 /// key is `signer`'s (whether or not they match), then validates it at
 /// `now` with `validator`. Any refusal other than KP-CREDENTIAL panics.
-pub fn verdict<C: OpenMlsCrypto, S: Signer>(
+pub(crate) fn verdict<C: OpenMlsCrypto, S: Signer>(
     crypto: &C,
     suite: CipherSuite,
     chain: &[Vec<u8>],
@@ -81,7 +82,7 @@ pub fn verdict<C: OpenMlsCrypto, S: Signer>(
 }
 
 /// The backend signer of an rcgen key, through our PKCS#8 loader.
-pub fn signer_for<C: OpenMlsCrypto>(
+pub(crate) fn signer_for<C: OpenMlsCrypto>(
     crypto: &C,
     suite: CipherSuite,
     chain: &[Vec<u8>],
@@ -92,7 +93,7 @@ pub fn signer_for<C: OpenMlsCrypto>(
 }
 
 /// rcgen's signature algorithm for a suite's scheme (the ones ring signs).
-pub fn rcgen_alg(suite: CipherSuite) -> &'static rcgen::SignatureAlgorithm {
+pub(crate) fn rcgen_alg(suite: CipherSuite) -> &'static rcgen::SignatureAlgorithm {
     match suite {
         SUITE_ED25519 => &rcgen::PKCS_ED25519,
         SUITE_P256 => &rcgen::PKCS_ECDSA_P256_SHA256,
@@ -101,10 +102,10 @@ pub fn rcgen_alg(suite: CipherSuite) -> &'static rcgen::SignatureAlgorithm {
     }
 }
 
-pub use rcgen::date_time_ymd as ymd;
+pub(crate) use rcgen::date_time_ymd as ymd;
 
 /// A CA: `path_len` None = unconstrained.
-pub fn ca_params(cn: &str, path_len: Option<u8>) -> CertificateParams {
+pub(crate) fn ca_params(cn: &str, path_len: Option<u8>) -> CertificateParams {
     let mut params = CertificateParams::default();
     // Not rcgen's default name, whose CN would come first.
     params.distinguished_name = rcgen::DistinguishedName::new();
@@ -124,7 +125,7 @@ pub fn ca_params(cn: &str, path_len: Option<u8>) -> CertificateParams {
 
 /// An end entity: alice, with e-mail, URI and DNS SANs, keyUsage
 /// digitalSignature, EKU clientAuth, valid 2025–2035.
-pub fn ee_params() -> CertificateParams {
+pub(crate) fn ee_params() -> CertificateParams {
     let mut params = CertificateParams::default();
     // Not rcgen's default name, whose CN would come first.
     params.distinguished_name = rcgen::DistinguishedName::new();
@@ -147,26 +148,30 @@ pub fn ee_params() -> CertificateParams {
 }
 
 /// A certificate with its parameters and key, usable as an issuer.
-pub struct Node {
+pub(crate) struct Node {
     pub params: CertificateParams,
     pub key: KeyPair,
     pub der: Vec<u8>,
 }
 
 impl Node {
-    pub fn issuer(&self) -> Issuer<'_, &KeyPair> {
+    pub(crate) fn issuer(&self) -> Issuer<'_, &KeyPair> {
         Issuer::from_params(&self.params, &self.key)
     }
 }
 
 /// Issues `params` with a fresh key of `suite`'s algorithm, signed by
 /// `issuer` (self-signed when `None`).
-pub fn issue(suite: CipherSuite, params: CertificateParams, issuer: Option<&Node>) -> Node {
+pub(crate) fn issue(suite: CipherSuite, params: CertificateParams, issuer: Option<&Node>) -> Node {
     let key = KeyPair::generate_for(rcgen_alg(suite)).unwrap();
     issue_with_key(params, key, issuer)
 }
 
-pub fn issue_with_key(params: CertificateParams, key: KeyPair, issuer: Option<&Node>) -> Node {
+pub(crate) fn issue_with_key(
+    params: CertificateParams,
+    key: KeyPair,
+    issuer: Option<&Node>,
+) -> Node {
     let cert = match issuer {
         Some(issuer) => params.signed_by(&key, &issuer.issuer()).unwrap(),
         None => params.self_signed(&key).unwrap(),
@@ -179,7 +184,7 @@ pub fn issue_with_key(params: CertificateParams, key: KeyPair, issuer: Option<&N
 }
 
 /// root → intermediate → end entity, all of `suite`'s algorithm.
-pub struct Chain {
+pub(crate) struct Chain {
     pub root: Node,
     pub intermediate: Node,
     pub ee: Node,
@@ -188,7 +193,7 @@ pub struct Chain {
 impl Chain {
     /// The default chain, with `tweak` applied to the end entity's and
     /// `tweak_ca` to the intermediate's parameters.
-    pub fn with(
+    pub(crate) fn with(
         suite: CipherSuite,
         tweak_ca: impl FnOnce(&mut CertificateParams),
         tweak: impl FnOnce(&mut CertificateParams),
@@ -207,18 +212,18 @@ impl Chain {
         }
     }
 
-    pub fn new(suite: CipherSuite) -> Self {
+    pub(crate) fn new(suite: CipherSuite) -> Self {
         Self::with(suite, |_| {}, |_| {})
     }
 
     /// The credential: end entity, intermediate.
-    pub fn credential(&self) -> Vec<Vec<u8>> {
+    pub(crate) fn credential(&self) -> Vec<Vec<u8>> {
         vec![self.ee.der.clone(), self.intermediate.der.clone()]
     }
 }
 
 /// DER: tag, definite length, content.
-pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+pub(crate) fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     let mut out = vec![tag];
     let len = content.len();
     if len < 0x80 {
@@ -252,7 +257,7 @@ fn tlv_span(der: &[u8]) -> (usize, usize) {
 
 /// Re-signs `certificate` after `edit` changed its TBS bytes, with
 /// `issuer_key`: a certificate that differs only where the test wants.
-pub fn resign(
+pub(crate) fn resign(
     certificate: &[u8],
     issuer_key: &KeyPair,
     edit: impl FnOnce(&mut Vec<u8>),
@@ -278,7 +283,7 @@ pub fn resign(
 
 /// Replaces the first occurrence of `from` in `bytes` with `to` (same
 /// length).
-pub fn replace_once(bytes: &mut [u8], from: &[u8], to: &[u8]) {
+pub(crate) fn replace_once(bytes: &mut [u8], from: &[u8], to: &[u8]) {
     assert_eq!(from.len(), to.len());
     let at = bytes
         .windows(from.len())
@@ -288,7 +293,7 @@ pub fn replace_once(bytes: &mut [u8], from: &[u8], to: &[u8]) {
 }
 
 /// The certificate with the last byte of its signature flipped.
-pub fn broken_signature(certificate: &[u8]) -> Vec<u8> {
+pub(crate) fn broken_signature(certificate: &[u8]) -> Vec<u8> {
     let mut out = certificate.to_vec();
     *out.last_mut().unwrap() ^= 0x01;
     out
