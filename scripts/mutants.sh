@@ -70,6 +70,7 @@ fi
 for file in "${selected[@]}"; do
   packages="$(listed "$file")" || { echo "not in the list: $file"; exit 2; }
   out="mutants.out/$(echo "$file" | tr / _)"
+  mkdir -p "$out"
   echo "== $file (tests: $packages)"
   # Debug info off: linking test binaries is most of each mutant's cost.
   CARGO_PROFILE_DEV_DEBUG=0 cargo mutants --no-shuffle -j 1 --file "$file" \
