@@ -1,4 +1,4 @@
-//! Many claimers at once (issue 17's acceptance): 100 owners x 100 key
+//! Many claimers at once: 100 owners x 100 key
 //! packages plus one last resort each; on PostgreSQL 4 processes x 8 tasks,
 //! on SQLite 4 threads x 8 tasks, each thread a directory node of its own
 //! (its own store, so its own connection and writer). Each of the 32

@@ -1,4 +1,4 @@
-//! A claimer killed with SIGKILL mid-claim (issue 17's acceptance). A child
+//! A claimer killed with SIGKILL mid-claim. A child
 //! process claims in a loop with 4 tasks and reports each reference after
 //! its transaction committed; the parent kills it at random moments, starts
 //! another, and at the end drains what is left itself. Then, read from the

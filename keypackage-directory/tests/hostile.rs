@@ -1,4 +1,4 @@
-//! Hostile publishers (issue 17's acceptance): garbage, oversized items,
+//! Hostile publishers: garbage, oversized items,
 //! uploads past the limits, 10,000 invalid key packages. Each item is
 //! refused with a rule ID, nothing is stored, and a publish of 10,000
 //! invalid key packages stays within a fixed memory bound (measured as the
