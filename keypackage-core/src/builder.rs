@@ -427,10 +427,9 @@ impl KeyPackageBuilder {
                 Lifetime::new(not_before, not_before.saturating_add(duration))
             }
         };
-        if lifetime.not_after < lifetime.not_before {
+        let Some(duration) = lifetime.duration() else {
             return Err(CreationError::InvalidLifetime);
-        }
-        let duration = lifetime.not_after - lifetime.not_before;
+        };
         if let Some(max) = self.max_lifetime
             && duration > max
         {

@@ -232,3 +232,42 @@ pub(crate) fn dictionary_components(body: &[u8]) -> Result<Vec<u16>, &'static st
     }
     Ok(ids)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_accessors_answer_for_the_list_they_hold() {
+        let mut list = Extensions::new();
+        assert!(list.is_empty());
+        assert_eq!(list.len(), 0);
+        assert!(!list.contains(ExtensionType::LAST_RESORT));
+        assert_eq!(list.find(ExtensionType::LAST_RESORT), None);
+
+        list.push(Extension::new(ExtensionType(0xF000), vec![1]));
+        list.push(Extension::last_resort());
+        list.push(Extension::new(ExtensionType(0xF000), vec![2]));
+        assert!(!list.is_empty());
+        assert_eq!(list.len(), 3);
+        assert!(list.contains(ExtensionType::LAST_RESORT));
+        assert!(list.contains(ExtensionType(0xF000)));
+        assert!(!list.contains(ExtensionType::APPLICATION_ID));
+        // The first of two with the same type, in wire order.
+        assert_eq!(
+            list.find(ExtensionType(0xF000))
+                .map(|e| e.extension_data.as_slice()),
+            Some(&[1u8][..])
+        );
+        let types: Vec<_> = (&list).into_iter().map(|e| e.extension_type).collect();
+        assert_eq!(
+            types,
+            [
+                ExtensionType(0xF000),
+                ExtensionType::LAST_RESORT,
+                ExtensionType(0xF000)
+            ]
+        );
+        assert_eq!(Extensions::from(list.as_slice().to_vec()), list);
+    }
+}

@@ -253,13 +253,6 @@ impl ProposalType {
     }
 }
 
-impl CredentialType {
-    /// Whether this credential type is one whose body we know (basic, x509).
-    pub const fn is_known(self) -> bool {
-        matches!(self.0, 0x0001 | 0x0002)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

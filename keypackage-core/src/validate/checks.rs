@@ -232,21 +232,23 @@ pub(crate) fn check_lifetime(
         });
     };
     let (not_before, not_after, now) = (lifetime.not_before, lifetime.not_after, ctx.now);
-    let inverted = not_after < not_before;
     let not_yet = not_before > now.saturating_add(ctx.clock_skew);
     let expired = now > not_after;
-    if inverted || not_yet || expired {
-        return Err(ValidationError::Lifetime {
-            not_before,
-            not_after,
-            now,
-        });
-    }
-    if let Some(max) = ctx.max_lifetime {
-        let duration = not_after - not_before;
-        if duration > max {
-            return Err(ValidationError::LifetimeTooLong { duration, max });
+    // `duration()` is `None` for an inverted lifetime (not_after < not_before).
+    let duration = match lifetime.duration() {
+        Some(duration) if !not_yet && !expired => duration,
+        _ => {
+            return Err(ValidationError::Lifetime {
+                not_before,
+                not_after,
+                now,
+            });
         }
+    };
+    if let Some(max) = ctx.max_lifetime
+        && duration > max
+    {
+        return Err(ValidationError::LifetimeTooLong { duration, max });
     }
     Ok(())
 }
