@@ -24,8 +24,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use keypackage_core::rustcrypto::RustCrypto;
 use keypackage_core::traits::codec::{VarBytes, VarVec};
 use keypackage_core::traits::{
-    CipherSuiteProvider, Ciphersuite, CredentialType, ExtensionType, HpkePublicKey,
-    OpenMlsCrypto, ProposalType, ProtocolVersion, SignaturePublicKey, Signer,
+    CipherSuiteProvider, Ciphersuite, CredentialType, ExtensionType, HpkePublicKey, OpenMlsCrypto,
+    ProposalType, ProtocolVersion, Signer,
 };
 use keypackage_core::{
     AcceptAnyCredential, Certificate, Credential, Extension, KeyPackageBuilder, KeyPackageIn,
@@ -97,7 +97,10 @@ fn make_seeds() -> Vec<Seed> {
                 signer,
             });
         };
-        for builder in [KeyPackageBuilder::new(), KeyPackageBuilder::new().last_resort()] {
+        for builder in [
+            KeyPackageBuilder::new(),
+            KeyPackageBuilder::new().last_resort(),
+        ] {
             let signer = crate::fresh_signer(&crypto, suite).expect("signer");
             let bundle = builder
                 .build(&crypto, suite, Credential::basic("ours"), &signer)
@@ -229,6 +232,61 @@ enum Signing {
     KeyPackageOnly,
     /// Neither renewed.
     None,
+    /// Both renewed, then the key package's ECDSA signature replaced by its
+    /// twin `(r, n - s)`, which verifies as well (RFC 9420 does not require
+    /// low-S; docs/DESIGN.md §5.7).
+    Twin,
+}
+
+/// The order of the P-256 group, big-endian.
+const P256_ORDER: [u8; 32] = [
+    0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51,
+];
+
+/// A DER INTEGER's content bytes, minimal, for a non-negative big-endian
+/// value.
+fn der_integer(value: &[u8]) -> Vec<u8> {
+    let first = value
+        .iter()
+        .position(|b| *b != 0)
+        .unwrap_or(value.len() - 1);
+    let mut body = value[first..].to_vec();
+    if body[0] & 0x80 != 0 {
+        body.insert(0, 0);
+    }
+    let mut out = vec![0x02, body.len() as u8];
+    out.extend(body);
+    out
+}
+
+/// The twin `(r, n - s)` of a DER ECDSA P-256 signature (short-form
+/// lengths only, which P-256 signatures always have).
+pub fn ecdsa_p256_twin(signature: &[u8]) -> Option<Vec<u8>> {
+    let body = signature.strip_prefix(&[0x30])?.get(1..)?;
+    let (r_len, rest) = (usize::from(*body.get(1)?), body.get(2..)?);
+    let r = rest.get(..r_len)?;
+    let rest = rest.get(r_len..)?;
+    let s = rest.get(2..2 + usize::from(*rest.get(1)?))?;
+    let mut s32 = [0u8; 32];
+    let s = s.strip_prefix(&[0]).unwrap_or(s);
+    s32.get_mut(32 - s.len()..)?.copy_from_slice(s);
+    // n - s, big-endian, with borrow.
+    let mut twin = [0u8; 32];
+    let mut borrow = 0i16;
+    for i in (0..32).rev() {
+        let d = i16::from(P256_ORDER[i]) - i16::from(s32[i]) - borrow;
+        borrow = i16::from(d < 0);
+        twin[i] = (d + 256 * borrow) as u8;
+    }
+    let mut r32 = [0u8; 32];
+    let r = r.strip_prefix(&[0]).unwrap_or(r);
+    r32.get_mut(32 - r.len()..)?.copy_from_slice(r);
+    let mut content = der_integer(&r32);
+    content.extend(der_integer(&twin));
+    let mut out = vec![0x30, content.len() as u8];
+    out.extend(content);
+    Some(out)
 }
 
 /// Applies one edit chosen by `recipe`.
@@ -238,15 +296,15 @@ fn edit(kp: &mut KeyPackageIn, recipe: &mut Recipe<'_>, now: u64, crypto: &RustC
         0 => kp.version = ProtocolVersion(recipe.pick(&VERSIONS)),
         1 => kp.cipher_suite = Ciphersuite(recipe.pick(&SUITES)),
         2 => caps.versions.0.retain(|v| *v != ProtocolVersion::MLS10),
-        3 => caps.versions.0.push(ProtocolVersion(recipe.pick(&VERSIONS))),
+        3 => caps
+            .versions
+            .0
+            .push(ProtocolVersion(recipe.pick(&VERSIONS))),
         4 => {
             let own = kp.cipher_suite;
             caps.cipher_suites.0.retain(|c| *c != own)
         }
-        5 => caps
-            .cipher_suites
-            .0
-            .push(Ciphersuite(recipe.pick(&SUITES))),
+        5 => caps.cipher_suites.0.push(Ciphersuite(recipe.pick(&SUITES))),
         6 => caps
             .extensions
             .0
@@ -349,8 +407,21 @@ fn edit(kp: &mut KeyPackageIn, recipe: &mut Recipe<'_>, now: u64, crypto: &RustC
     }
 }
 
-/// The key package message the recipe describes, and its seed.
-pub fn cook(data: &[u8]) -> (Vec<u8>, &'static Seed) {
+/// What a recipe made: the message, the key package before any byte-level
+/// edit, and whether bytes were edited after encoding.
+pub struct Cooked {
+    /// The `MLSMessage` bytes given to the three implementations.
+    pub message: Vec<u8>,
+    /// The edited key package, as encoded (before byte-level edits).
+    pub key_package: KeyPackageIn,
+    /// Whether bytes were changed after encoding.
+    pub byte_edited: bool,
+    /// Who made the seed.
+    pub maker: Maker,
+}
+
+/// Follows the recipe: a seed, edits, signing, encoding, byte edits.
+pub fn cook(data: &[u8]) -> Cooked {
     let now = now();
     let seeds = seeds();
     let mut recipe = Recipe { bytes: data };
@@ -360,22 +431,29 @@ pub fn cook(data: &[u8]) -> (Vec<u8>, &'static Seed) {
     for _ in 0..recipe.below(4) {
         edit(&mut kp, &mut recipe, now, &crypto);
     }
-    let signing = match recipe.below(8) {
+    let signing = match recipe.below(10) {
         0 => Signing::KeyPackageOnly,
         1 => Signing::None,
+        2 | 3 => Signing::Twin,
         _ => Signing::Both,
     };
     // Signing fails only for a TBS longer than a vector can carry; the
     // recipe cannot make one.
     let _ = match signing {
         Signing::Both => kp.resign(&seed.signer),
+        Signing::Twin => kp.resign(&seed.signer).map(|()| {
+            if let Some(twin) = ecdsa_p256_twin(kp.signature.as_slice()) {
+                kp.signature = VarBytes(twin);
+            }
+        }),
         Signing::KeyPackageOnly => kp.sign_key_package(&seed.signer),
         Signing::None => Ok(()),
     };
     let mut message = vec![0x00, 0x01, 0x00, 0x05];
     message.extend(kp.encode().unwrap_or_default());
     // Byte-level edits for the decoders, rarely.
-    if recipe.below(8) == 0 {
+    let byte_edited = recipe.below(8) == 0;
+    if byte_edited {
         match recipe.below(3) {
             0 => {
                 message.pop();
@@ -387,7 +465,12 @@ pub fn cook(data: &[u8]) -> (Vec<u8>, &'static Seed) {
             }
         }
     }
-    (message, seed)
+    Cooked {
+        message,
+        key_package: kp,
+        byte_edited,
+        maker: seed.maker,
+    }
 }
 
 /// One implementation's answer.
@@ -474,8 +557,350 @@ pub fn mls_rs(message: &[u8]) -> Verdict {
     }
 }
 
-/// The three answers on one message, and the key package we decoded (if
-/// we did).
+/// A peer implementation.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Peer {
+    /// OpenMLS 0.9.2.
+    OpenMls,
+    /// mls-rs 0.57.
+    MlsRs,
+}
+
+/// Our answer and one peer's on the same message, with what the recipe made.
+pub struct Pair<'a> {
+    /// Ours.
+    pub ours: &'a Verdict,
+    /// The peer's.
+    pub peer: &'a Verdict,
+    /// The key package in the message: as we decode it, or, when we do not
+    /// and no byte was edited after encoding, as the recipe made it.
+    pub key_package: Option<&'a KeyPackageIn>,
+    /// The `MLSMessage` version, when we decode the message.
+    pub message_version: Option<ProtocolVersion>,
+    /// What the recipe made, before any byte-level edit.
+    pub cooked: &'a Cooked,
+}
+
+impl Pair<'_> {
+    fn kp_has(&self, shape: impl Fn(&KeyPackageIn) -> bool) -> bool {
+        self.key_package.is_some_and(shape)
+    }
+}
+
+/// What kind of difference a policy entry is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kind {
+    /// A rule of ours the peer does not apply (we chose to be stricter).
+    OursStricter,
+    /// The peer refuses what we accept, by a choice the RFC leaves open.
+    PeerStricter,
+    /// Both refuse, but the peer already at decoding (typed decoding).
+    DecodeStage,
+    /// The peer is wrong by the RFC: a finding (docs/INTEROP.md).
+    PeerFinding,
+    /// A difference of configuration in the harness, not of rules.
+    Harness,
+}
+
+/// An entry of the policy table: a difference we expect between us and one
+/// peer, and how to recognise it.
+pub struct Policy {
+    /// A short name (docs/INTEROP.md uses it).
+    pub id: &'static str,
+    /// The peer.
+    pub peer: Peer,
+    /// What kind of difference.
+    pub kind: Kind,
+    /// Whether this entry explains the pair.
+    pub explains: fn(&Pair<'_>) -> bool,
+}
+
+fn listed(kp: &KeyPackageIn, t: ExtensionType) -> bool {
+    kp.leaf_node.capabilities.extensions.as_slice().contains(&t)
+}
+
+fn own_caps_unlisted(kp: &KeyPackageIn) -> bool {
+    let caps = &kp.leaf_node.capabilities;
+    !caps.versions.as_slice().contains(&kp.version)
+        || !caps.cipher_suites.as_slice().contains(&kp.cipher_suite)
+}
+
+fn skewed_not_before(kp: &KeyPackageIn) -> bool {
+    kp.leaf_node.leaf_node_source.lifetime().is_some_and(|l| {
+        let now = now();
+        l.not_before > now.saturating_sub(2) && l.not_before <= now + 3600
+    })
+}
+
+fn expires_now(kp: &KeyPackageIn) -> bool {
+    kp.leaf_node
+        .leaf_node_source
+        .lifetime()
+        .is_some_and(|l| l.not_after.abs_diff(now()) <= 2)
+}
+
+fn hpke_key_refused(p: &Pair<'_>) -> bool {
+    p.ours.refused_with("KP-INIT-KEY") || p.ours.refused_with("KP-ENC-KEY")
+}
+
+fn x25519_suite(kp: &KeyPackageIn) -> bool {
+    kp.cipher_suite
+        .info()
+        .is_some_and(|i| i.kem == keypackage_core::traits::KemAlgorithm::DhKemX25519)
+}
+
+fn leaf_has(kp: &KeyPackageIn, t: ExtensionType) -> bool {
+    kp.leaf_node
+        .extensions
+        .iter()
+        .any(|e| e.extension_type == t)
+}
+
+/// Types OpenMLS 0.9.2 parses into its own structures when decoding.
+fn openmls_typed(t: ExtensionType) -> bool {
+    matches!(t.0, 0x0001..=0x0006 | 0x000A)
+}
+
+fn duplicate_types(list: &keypackage_core::Extensions) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    list.iter().any(|e| !seen.insert(e.extension_type))
+}
+
+/// The policy table. docs/INTEROP.md explains each entry: the shape, each
+/// implementation's verdict, the RFC text, our rule ID.
+pub const POLICY: &[Policy] = &[
+    // ---- Rules of ours the peers do not apply.
+    Policy {
+        id: "own-caps",
+        peer: Peer::OpenMls,
+        kind: Kind::OursStricter,
+        explains: |p| p.ours.refused_with("KP-OWN-CAPS") && p.kp_has(own_caps_unlisted),
+    },
+    Policy {
+        id: "own-caps",
+        peer: Peer::MlsRs,
+        kind: Kind::OursStricter,
+        explains: |p| p.ours.refused_with("KP-OWN-CAPS") && p.kp_has(own_caps_unlisted),
+    },
+    Policy {
+        id: "no-defaults",
+        peer: Peer::OpenMls,
+        kind: Kind::OursStricter,
+        explains: |p| p.ours.refused_with("KP-NO-DEFAULTS"),
+    },
+    Policy {
+        id: "credential-type-listed",
+        peer: Peer::OpenMls,
+        kind: Kind::OursStricter,
+        explains: |p| p.ours.refused_with("KP-CRED-CAP"),
+    },
+    Policy {
+        id: "credential-type-listed",
+        peer: Peer::MlsRs,
+        kind: Kind::OursStricter,
+        explains: |p| p.ours.refused_with("KP-CRED-CAP"),
+    },
+    Policy {
+        id: "max-lifetime",
+        peer: Peer::OpenMls,
+        kind: Kind::OursStricter,
+        explains: |p| p.ours.refused_with("KP-MAX-LIFETIME"),
+    },
+    Policy {
+        id: "max-lifetime",
+        peer: Peer::MlsRs,
+        kind: Kind::OursStricter,
+        explains: |p| p.ours.refused_with("KP-MAX-LIFETIME"),
+    },
+    Policy {
+        id: "x25519-key-policy",
+        peer: Peer::OpenMls,
+        kind: Kind::OursStricter,
+        explains: |p| hpke_key_refused(p) && p.kp_has(x25519_suite),
+    },
+    Policy {
+        id: "x25519-key-policy",
+        peer: Peer::MlsRs,
+        kind: Kind::OursStricter,
+        explains: |p| hpke_key_refused(p) && p.kp_has(x25519_suite),
+    },
+    // ---- Findings: the peer is wrong by the RFC (docs/INTEROP.md, F3/F4).
+    Policy {
+        id: "F3-openmls-hpke-keys-unchecked",
+        peer: Peer::OpenMls,
+        kind: Kind::PeerFinding,
+        explains: |p| hpke_key_refused(p) && p.kp_has(|kp| !x25519_suite(kp)),
+    },
+    Policy {
+        id: "F4-mls-rs-encryption-key-unchecked",
+        peer: Peer::MlsRs,
+        kind: Kind::PeerFinding,
+        explains: |p| p.ours.refused_with("KP-ENC-KEY") && p.kp_has(|kp| !x25519_suite(kp)),
+    },
+    Policy {
+        id: "unlisted-recognised-kp-extension",
+        peer: Peer::MlsRs,
+        kind: Kind::OursStricter,
+        explains: |p| {
+            p.ours.refused_with("KP-EXT")
+                && p.kp_has(|kp| {
+                    kp.extensions.iter().any(|e| {
+                        matches!(
+                            e.extension_type,
+                            ExtensionType::LAST_RESORT | ExtensionType::APP_DATA_DICTIONARY
+                        ) && !listed(kp, e.extension_type)
+                    })
+                })
+        },
+    },
+    Policy {
+        id: "extension-placement",
+        peer: Peer::MlsRs,
+        kind: Kind::OursStricter,
+        explains: |p| p.ours.refused_with("KP-EXT-PLACEMENT"),
+    },
+    Policy {
+        id: "extension-body",
+        peer: Peer::OpenMls,
+        kind: Kind::OursStricter,
+        explains: |p| p.ours.refused_with("KP-EXT-BODY"),
+    },
+    Policy {
+        id: "extension-body",
+        peer: Peer::MlsRs,
+        kind: Kind::OursStricter,
+        explains: |p| p.ours.refused_with("KP-EXT-BODY"),
+    },
+    Policy {
+        id: "leaf-extensions-listed",
+        peer: Peer::OpenMls,
+        kind: Kind::OursStricter,
+        explains: |p| p.ours.refused_with("KP-LEAF-EXT"),
+    },
+    Policy {
+        id: "credential-structure",
+        peer: Peer::OpenMls,
+        kind: Kind::OursStricter,
+        explains: |p| {
+            p.ours.refused_with("KP-CREDENTIAL")
+                && p.kp_has(|kp| {
+                    let t = kp.leaf_node.credential.credential_type();
+                    t.is_grease()
+                        || t == CredentialType(0)
+                        || matches!(&kp.leaf_node.credential,
+                            Credential::X509 { certificates }
+                                if certificates.is_empty()
+                                    || certificates.iter().any(|c| c.cert_data.as_slice().is_empty()))
+                })
+        },
+    },
+    // ---- The peers refuse what we accept.
+    Policy {
+        id: "unlisted-unknown-kp-extension",
+        peer: Peer::OpenMls,
+        kind: Kind::PeerStricter,
+        explains: |p| {
+            p.peer.refused_with("UnsupportedExtension")
+                && p.kp_has(|kp| {
+                    kp.extensions
+                        .iter()
+                        .any(|e| !listed(kp, e.extension_type) || e.extension_type.is_grease())
+                })
+        },
+    },
+    Policy {
+        id: "clock-skew",
+        peer: Peer::OpenMls,
+        kind: Kind::PeerStricter,
+        explains: |p| p.peer.refused_with("NotValidYet") && p.kp_has(skewed_not_before),
+    },
+    Policy {
+        id: "clock-skew",
+        peer: Peer::MlsRs,
+        kind: Kind::PeerStricter,
+        explains: |p| p.peer.refused_with("InvalidLifetime") && p.kp_has(skewed_not_before),
+    },
+    Policy {
+        id: "expiry-second",
+        peer: Peer::OpenMls,
+        kind: Kind::PeerStricter,
+        explains: |p| p.peer.refused_with("Expired") && p.kp_has(expires_now),
+    },
+    Policy {
+        id: "basic-identity-provider",
+        peer: Peer::MlsRs,
+        kind: Kind::Harness,
+        explains: |p| {
+            p.peer.refused_with("BasicIdentityProviderError")
+                && p.kp_has(|kp| kp.leaf_node.credential.credential_type() != CredentialType::BASIC)
+        },
+    },
+    // ---- Typed decoding: the peer refuses while decoding what we refuse
+    // while validating.
+    Policy {
+        id: "typed-decoding",
+        peer: Peer::OpenMls,
+        kind: Kind::DecodeStage,
+        explains: |p| {
+            !p.peer.decoded()
+                && !p.ours.accepted()
+                && (p
+                    .message_version
+                    .is_some_and(|v| v != ProtocolVersion::MLS10)
+                    || p.kp_has(|kp| {
+                        kp.version != ProtocolVersion::MLS10
+                            || om::Ciphersuite::try_from(kp.cipher_suite.0).is_err()
+                            || !matches!(
+                                kp.leaf_node.leaf_node_source,
+                                LeafNodeSource::KeyPackage(_)
+                            )
+                            || duplicate_types(&kp.extensions)
+                            || duplicate_types(&kp.leaf_node.extensions)
+                            || kp
+                                .extensions
+                                .iter()
+                                .chain(kp.leaf_node.extensions.iter())
+                                .any(|e| openmls_typed(e.extension_type))
+                    }))
+        },
+    },
+    Policy {
+        id: "typed-decoding",
+        peer: Peer::MlsRs,
+        kind: Kind::DecodeStage,
+        explains: |p| {
+            !p.peer.decoded()
+                && !p.ours.accepted()
+                && p.kp_has(|kp| {
+                    duplicate_types(&kp.extensions) || duplicate_types(&kp.leaf_node.extensions)
+                })
+        },
+    },
+    // ---- Findings: the peer is wrong by RFC 9420 (docs/INTEROP.md).
+    Policy {
+        id: "F1-openmls-x509-body-opaque",
+        peer: Peer::OpenMls,
+        kind: Kind::PeerFinding,
+        explains: |p| {
+            !p.ours.decoded()
+                && p.peer.decoded()
+                && matches!(&p.cooked.key_package.leaf_node.credential,
+                    Credential::Other { credential_type, .. } if *credential_type == CredentialType::X509)
+        },
+    },
+    Policy {
+        id: "F2-mls-rs-application-id",
+        peer: Peer::MlsRs,
+        kind: Kind::PeerFinding,
+        explains: |p| {
+            p.peer
+                .refused_with("ExtensionNotInCapabilities(ExtensionType(1))")
+                && p.kp_has(|kp| leaf_has(kp, ExtensionType::APPLICATION_ID))
+        },
+    },
+];
+
+/// The three answers on one message.
 pub struct Outcome {
     /// Ours.
     pub ours: Verdict,
@@ -483,111 +908,86 @@ pub struct Outcome {
     pub openmls: Verdict,
     /// mls-rs's.
     pub mls_rs: Verdict,
-    /// The key package, as we decode it.
-    pub key_package: Option<KeyPackageIn>,
 }
 
-/// An entry of the policy table: a disagreement we expect, why, and how to
-/// recognise it.
-pub struct Policy {
-    /// A short name (docs/INTEROP.md uses it).
-    pub id: &'static str,
-    /// Whether this entry explains the outcome.
-    pub matches: fn(&Outcome) -> bool,
-}
-
-fn has_kp_extension(kp: &KeyPackageIn, t: ExtensionType) -> bool {
-    kp.extensions.iter().any(|e| e.extension_type == t)
-}
-
-fn listed(kp: &KeyPackageIn, t: ExtensionType) -> bool {
-    kp.leaf_node.capabilities.extensions.as_slice().contains(&t)
-}
-
-/// Whether a KeyPackage extension is not listed in capabilities.
-fn unlisted_kp_extension(kp: &KeyPackageIn) -> bool {
-    kp.extensions
-        .iter()
-        .any(|e| !listed(kp, e.extension_type))
-}
-
-/// The policy table. docs/INTEROP.md explains each entry: the shape, each
-/// implementation's verdict, the RFC text, and our rule ID.
-pub const POLICY: &[Policy] = &[
-    // KP-NO-DEFAULTS: capabilities list a default type. We refuse (§7.2:
-    // "MUST NOT be listed"); OpenMLS does not check.
-    Policy {
-        id: "no-defaults",
-        matches: |o| o.ours.refused_with("KP-NO-DEFAULTS") && !o.openmls.refused_with("Signature"),
-    },
-    // KP-EXT: an unlisted last-resort extension. We and OpenMLS refuse;
-    // mls-rs accepts.
-    Policy {
-        id: "unlisted-last-resort",
-        matches: |o| {
-            o.ours.refused_with("KP-EXT")
-                && o.key_package.as_ref().is_some_and(|kp| {
-                    has_kp_extension(kp, ExtensionType::LAST_RESORT)
-                        && !listed(kp, ExtensionType::LAST_RESORT)
-                })
-        },
-    },
-    // OpenMLS requires every KeyPackage extension to be listed, unknown
-    // ones too; we ignore unknown ones (§13.4; docs/DESIGN.md §5.1).
-    Policy {
-        id: "openmls-unlisted-unknown-extension",
-        matches: |o| {
-            o.openmls.refused_with("UnsupportedExtension")
-                && o.key_package.as_ref().is_some_and(unlisted_kp_extension)
-        },
-    },
-];
-
-/// Runs the three implementations on `message` and checks that they agree
-/// or that a policy entry explains why not; returns the outcome, or the
-/// finding.
-pub fn compare(message: &[u8]) -> Result<Outcome, String> {
-    let outcome = Outcome {
-        ours: ours(message),
-        openmls: openmls(message),
-        mls_rs: mls_rs(message),
-        key_package: keypackage_core::MlsMessageIn::decode_key_package(message)
-            .ok()
-            .map(|(_, kp)| kp),
-    };
-    let agree_decode = outcome.ours.decoded() == outcome.openmls.decoded()
-        && outcome.ours.decoded() == outcome.mls_rs.decoded();
-    let agree_verdict = outcome.ours.accepted() == outcome.openmls.accepted()
-        && outcome.ours.accepted() == outcome.mls_rs.accepted();
-    if agree_decode && agree_verdict {
-        return Ok(outcome);
+impl Outcome {
+    /// Runs the three implementations.
+    pub fn of(message: &[u8]) -> Self {
+        Self {
+            ours: ours(message),
+            openmls: openmls(message),
+            mls_rs: mls_rs(message),
+        }
     }
-    if POLICY.iter().any(|p| (p.matches)(&outcome)) {
-        return Ok(outcome);
+
+    fn peer(&self, peer: Peer) -> &Verdict {
+        match peer {
+            Peer::OpenMls => &self.openmls,
+            Peer::MlsRs => &self.mls_rs,
+        }
     }
-    Err(format!(
-        "unexplained disagreement on {}:\n  ours:    {:?}\n  OpenMLS: {:?}\n  mls-rs:  {:?}",
-        hex::encode(message),
-        outcome.ours,
-        outcome.openmls,
-        outcome.mls_rs
-    ))
 }
 
-/// The fuzz body: cook the recipe, compare, panic on a finding.
+/// Whether two answers agree on the three questions (decodes, re-encodes,
+/// accepts).
+fn agree(a: &Verdict, b: &Verdict) -> bool {
+    a.decoded() == b.decoded()
+        && matches!(a, Verdict::Reencodes) == matches!(b, Verdict::Reencodes)
+        && a.accepted() == b.accepted()
+}
+
+/// For each peer: `None` when it agrees with us, else the policy entry that
+/// explains the difference; `Err` with a description for an unexplained one.
+pub fn compare(cooked: &Cooked) -> Result<(Outcome, [Option<&'static Policy>; 2]), String> {
+    let outcome = Outcome::of(&cooked.message);
+    let decoded = keypackage_core::MlsMessageIn::decode_key_package(&cooked.message).ok();
+    let message_version = decoded.as_ref().map(|(version, _)| *version);
+    let key_package = decoded
+        .as_ref()
+        .map(|(_, kp)| kp)
+        .or((!cooked.byte_edited).then_some(&cooked.key_package));
+    let mut explained = [None, None];
+    for (slot, peer) in explained.iter_mut().zip([Peer::OpenMls, Peer::MlsRs]) {
+        let theirs = outcome.peer(peer);
+        if agree(&outcome.ours, theirs) {
+            continue;
+        }
+        let pair = Pair {
+            ours: &outcome.ours,
+            peer: theirs,
+            key_package,
+            message_version,
+            cooked,
+        };
+        match POLICY
+            .iter()
+            .find(|p| p.peer == peer && (p.explains)(&pair))
+        {
+            Some(policy) => *slot = Some(policy),
+            None => {
+                return Err(format!(
+                    "unexplained disagreement with {peer:?} (seed by {:?}{}) on {}:\n  ours:    {:?}\n  OpenMLS: {:?}\n  mls-rs:  {:?}",
+                    cooked.maker,
+                    if cooked.byte_edited {
+                        ", bytes edited"
+                    } else {
+                        ""
+                    },
+                    hex::encode(&cooked.message),
+                    outcome.ours,
+                    outcome.openmls,
+                    outcome.mls_rs
+                ));
+            }
+        }
+    }
+    Ok((outcome, explained))
+}
+
+/// The fuzz body: follow the recipe, compare, panic on a finding.
 pub fn check(data: &[u8]) {
-    let (message, _) = cook(data);
-    if let Err(finding) = compare(&message) {
+    let cooked = cook(data);
+    if let Err(finding) = compare(&cooked) {
         panic!("{finding}");
     }
-}
-
-/// Which policy entry explains an outcome (`None` when all agree).
-pub fn explained_by(outcome: &Outcome) -> Option<&'static str> {
-    POLICY.iter().find(|p| (p.matches)(outcome)).map(|p| p.id)
-}
-
-/// A key package's signature key, for tests.
-pub fn signature_key(seed: &Seed) -> &SignaturePublicKey {
-    seed.signer.public_key()
 }
