@@ -238,57 +238,6 @@ enum Signing {
     Twin,
 }
 
-/// The order of the P-256 group, big-endian.
-const P256_ORDER: [u8; 32] = [
-    0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-    0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51,
-];
-
-/// A DER INTEGER's content bytes, minimal, for a non-negative big-endian
-/// value.
-fn der_integer(value: &[u8]) -> Vec<u8> {
-    let first = value
-        .iter()
-        .position(|b| *b != 0)
-        .unwrap_or(value.len() - 1);
-    let mut body = value[first..].to_vec();
-    if body[0] & 0x80 != 0 {
-        body.insert(0, 0);
-    }
-    let mut out = vec![0x02, body.len() as u8];
-    out.extend(body);
-    out
-}
-
-/// The twin `(r, n - s)` of a DER ECDSA P-256 signature (short-form
-/// lengths only, which P-256 signatures always have).
-pub fn ecdsa_p256_twin(signature: &[u8]) -> Option<Vec<u8>> {
-    let body = signature.strip_prefix(&[0x30])?.get(1..)?;
-    let (r_len, rest) = (usize::from(*body.get(1)?), body.get(2..)?);
-    let r = rest.get(..r_len)?;
-    let rest = rest.get(r_len..)?;
-    let s = rest.get(2..2 + usize::from(*rest.get(1)?))?;
-    let mut s32 = [0u8; 32];
-    let s = s.strip_prefix(&[0]).unwrap_or(s);
-    s32.get_mut(32 - s.len()..)?.copy_from_slice(s);
-    // n - s, big-endian, with borrow.
-    let mut twin = [0u8; 32];
-    let mut borrow = 0i16;
-    for i in (0..32).rev() {
-        let d = i16::from(P256_ORDER[i]) - i16::from(s32[i]) - borrow;
-        borrow = i16::from(d < 0);
-        twin[i] = (d + 256 * borrow) as u8;
-    }
-    let mut r32 = [0u8; 32];
-    let r = r.strip_prefix(&[0]).unwrap_or(r);
-    r32.get_mut(32 - r.len()..)?.copy_from_slice(r);
-    let mut content = der_integer(&r32);
-    content.extend(der_integer(&twin));
-    let mut out = vec![0x30, content.len() as u8];
-    out.extend(content);
-    Some(out)
-}
-
 /// Applies one edit chosen by `recipe`.
 fn edit(kp: &mut KeyPackageIn, recipe: &mut Recipe<'_>, now: u64, crypto: &RustCrypto) {
     let caps = &mut kp.leaf_node.capabilities;
@@ -442,7 +391,7 @@ pub fn cook(data: &[u8]) -> Cooked {
     let _ = match signing {
         Signing::Both => kp.resign(&seed.signer),
         Signing::Twin => kp.resign(&seed.signer).map(|()| {
-            if let Some(twin) = ecdsa_p256_twin(kp.signature.as_slice()) {
+            if let Some(twin) = crate::ecdsa_p256_twin(kp.signature.as_slice()) {
                 kp.signature = VarBytes(twin);
             }
         }),

@@ -48,7 +48,7 @@ fn every_seed_is_accepted_by_all_three() {
 /// implementations accept the twin, whose `KeyPackageRef` differs.
 #[test]
 fn an_ecdsa_twin_is_accepted_by_all_three_under_another_reference() {
-    use interop_tests::differential::ecdsa_p256_twin;
+    use interop_tests::ecdsa_p256_twin;
     use keypackage_core::traits::Ciphersuite;
     let crypto = RustCrypto::new();
     let ctx = ValidationContext::new(interop_tests::now(), &AcceptAnyCredential);
