@@ -837,6 +837,21 @@ pub const POLICY: &[Policy] = &[
                     Credential::Other { credential_type, .. } if *credential_type == CredentialType::X509)
         },
     },
+    // mls-rs checks that the key package's version equals the message's,
+    // not that it is one it supports: both reserved(0) (or both any other
+    // value) pass (RFC 9420 §6, §10.1).
+    Policy {
+        id: "F5-mls-rs-unsupported-version",
+        peer: Peer::MlsRs,
+        kind: Kind::PeerFinding,
+        explains: |p| {
+            p.ours.refused_with("KP-VER")
+                && p.peer.accepted()
+                && p.kp_has(|kp| {
+                    kp.version != ProtocolVersion::MLS10 && p.message_version == Some(kp.version)
+                })
+        },
+    },
     Policy {
         id: "F2-mls-rs-application-id",
         peer: Peer::MlsRs,

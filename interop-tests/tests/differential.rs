@@ -219,3 +219,121 @@ fn show_entry() {
         }
     }
 }
+
+/// The findings of docs/INTEROP.md, each as a minimal key package (one of
+/// ours, suite 1 or 2, one field changed, signed again with the right key)
+/// in an `MLSMessage`: the peer's answer is asserted, so that a fixed peer
+/// fails this test and the write-up gets updated. `--nocapture` prints each
+/// message in hex, ready to report upstream.
+#[test]
+fn the_findings_reproduce() {
+    use interop_tests::differential::{Verdict, mls_rs, openmls, ours};
+    use keypackage_core::traits::codec::VarBytes;
+    use keypackage_core::traits::{CredentialType, HpkePublicKey, ProtocolVersion};
+    use keypackage_core::{Credential, Extension, KeyPackageBuilder, KeyPackageIn};
+
+    let crypto = RustCrypto::new();
+    let make = |suite: u16, change: &dyn Fn(&mut KeyPackageIn)| -> Vec<u8> {
+        let suite = keypackage_core::traits::Ciphersuite(suite);
+        let signer = interop_tests::fresh_signer(&crypto, suite).unwrap();
+        let bundle = KeyPackageBuilder::new()
+            .grease(false)
+            .build(&crypto, suite, Credential::basic("repro"), &signer)
+            .unwrap();
+        let mut kp = bundle.key_package().clone().into_untrusted();
+        change(&mut kp);
+        kp.resign(&signer).unwrap();
+        let mut message = vec![0x00, 0x01, 0x00, 0x05];
+        message.extend(kp.encode().unwrap());
+        message
+    };
+
+    // F1: an x509 credential whose certificates<V> is not a list of
+    // Certificate (one byte, 0x05: a cert_data of 5 bytes that are not
+    // there). We do not decode it; OpenMLS keeps the body opaque and accepts.
+    let f1 = make(1, &|kp| {
+        kp.leaf_node.credential = Credential::Other {
+            credential_type: CredentialType::X509,
+            data: VarBytes(vec![0x05]),
+        };
+        kp.leaf_node
+            .capabilities
+            .credentials
+            .0
+            .push(CredentialType::X509);
+    });
+    assert!(!ours(&f1).decoded());
+    assert_eq!(openmls(&f1), Verdict::Accept);
+
+    // F2: an application_id leaf extension (a default type, RFC 9420 §7.2:
+    // not listed). We and OpenMLS accept; mls-rs refuses it as unlisted.
+    let f2 = make(1, &|kp| {
+        kp.leaf_node
+            .extensions
+            .push(Extension::application_id(b"device-1").unwrap());
+    });
+    assert_eq!(ours(&f2), Verdict::Accept);
+    assert_eq!(openmls(&f2), Verdict::Accept);
+    assert!(matches!(mls_rs(&f2), Verdict::Refuse(r) if r.contains("ExtensionNotInCapabilities")));
+    // Listing it does not help: mls-rs then refuses a listed default.
+    let f2_listed = make(1, &|kp| {
+        kp.leaf_node
+            .extensions
+            .push(Extension::application_id(b"device-1").unwrap());
+        kp.leaf_node
+            .capabilities
+            .extensions
+            .0
+            .push(keypackage_core::ExtensionType::APPLICATION_ID);
+    });
+    assert!(matches!(mls_rs(&f2_listed), Verdict::Refuse(r) if r.contains("DefaultValueListed")));
+
+    // F3: a suite-2 init_key of 65 zero bytes (no P-256 point). OpenMLS
+    // accepts; we (KP-INIT-KEY) and mls-rs refuse.
+    let f3 = make(2, &|kp| kp.init_key = HpkePublicKey::new(vec![0; 65]));
+    assert_eq!(ours(&f3), Verdict::Refuse("KP-INIT-KEY".into()));
+    assert_eq!(openmls(&f3), Verdict::Accept);
+    assert!(matches!(mls_rs(&f3), Verdict::Refuse(r) if r.contains("InvalidInitKey")));
+
+    // F4: the same for the leaf's encryption_key: OpenMLS and mls-rs accept.
+    let f4 = make(2, &|kp| {
+        kp.leaf_node.encryption_key = HpkePublicKey::new(vec![0; 65]);
+    });
+    assert_eq!(ours(&f4), Verdict::Refuse("KP-ENC-KEY".into()));
+    assert_eq!(openmls(&f4), Verdict::Accept);
+    assert_eq!(mls_rs(&f4), Verdict::Accept);
+
+    // F5: protocol version reserved(0) in both the key package and the
+    // MLSMessage. mls-rs accepts; we refuse (KP-VER), OpenMLS does not decode.
+    let mut f5 = make(1, &|kp| kp.version = ProtocolVersion(0));
+    f5[1] = 0x00;
+    assert_eq!(ours(&f5), Verdict::Refuse("KP-VER".into()));
+    assert!(!openmls(&f5).decoded());
+    assert_eq!(mls_rs(&f5), Verdict::Accept);
+
+    for (id, message) in [
+        ("F1", &f1),
+        ("F2", &f2),
+        ("F3", &f3),
+        ("F4", &f4),
+        ("F5", &f5),
+    ] {
+        println!("{id} {}", hex::encode(message));
+    }
+}
+
+/// Every entry of the policy table is explained in docs/INTEROP.md.
+#[test]
+fn every_policy_entry_is_documented() {
+    let doc = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/INTEROP.md"),
+    )
+    .unwrap();
+    for policy in POLICY {
+        assert!(
+            doc.contains(&format!("| `{}` |", policy.id)),
+            "{} is not in docs/INTEROP.md",
+            policy.id
+        );
+    }
+}
