@@ -24,7 +24,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use keypackage_core::rustcrypto::RustCrypto;
 use keypackage_core::traits::codec::{VarBytes, VarVec};
 use keypackage_core::traits::{
-    CipherSuiteProvider, Ciphersuite, CredentialType, ExtensionType, HpkePublicKey, OpenMlsCrypto,
+    CipherSuite, CipherSuiteProvider, CredentialType, ExtensionType, HpkePublicKey, OpenMlsCrypto,
     ProposalType, ProtocolVersion, Signer,
 };
 use keypackage_core::{
@@ -39,10 +39,10 @@ use openmls_traits::OpenMlsProvider as _;
 use crate::SignerOf;
 
 /// The suites all three implementations have.
-pub const SHARED_SUITES: [Ciphersuite; 3] = [
-    Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
-    Ciphersuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256,
-    Ciphersuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519,
+pub const SHARED_SUITES: [CipherSuite; 3] = [
+    CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
+    CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256,
+    CipherSuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519,
 ];
 
 /// Who made a seed key package.
@@ -118,7 +118,7 @@ fn make_seeds() -> Vec<Seed> {
     seeds
 }
 
-fn openmls_key_package(suite: Ciphersuite, last_resort: bool) -> Vec<u8> {
+fn openmls_key_package(suite: CipherSuite, last_resort: bool) -> Vec<u8> {
     let provider = openmls_rust_crypto::OpenMlsRustCrypto::default();
     let om_suite = om::Ciphersuite::try_from(suite.0).expect("OpenMLS suite");
     let signer = openmls_basic_credential::SignatureKeyPair::new(om_suite.signature_algorithm())
@@ -143,7 +143,7 @@ fn openmls_key_package(suite: Ciphersuite, last_resort: bool) -> Vec<u8> {
         .expect("OpenMLS encodes")
 }
 
-fn mls_rs_key_package(suite: Ciphersuite) -> Vec<u8> {
+fn mls_rs_key_package(suite: CipherSuite) -> Vec<u8> {
     use mls_rs::identity::SigningIdentity;
     use mls_rs::identity::basic::{BasicCredential, BasicIdentityProvider};
     let crypto = mls_rs_crypto_rustcrypto::RustCryptoProvider::default();
@@ -243,7 +243,7 @@ fn edit(kp: &mut KeyPackageIn, recipe: &mut Recipe<'_>, now: u64, crypto: &RustC
     let caps = &mut kp.leaf_node.capabilities;
     match recipe.below(20) {
         0 => kp.version = ProtocolVersion(recipe.pick(&VERSIONS)),
-        1 => kp.cipher_suite = Ciphersuite(recipe.pick(&SUITES)),
+        1 => kp.cipher_suite = CipherSuite(recipe.pick(&SUITES)),
         2 => caps.versions.0.retain(|v| *v != ProtocolVersion::MLS10),
         3 => caps
             .versions
@@ -253,7 +253,7 @@ fn edit(kp: &mut KeyPackageIn, recipe: &mut Recipe<'_>, now: u64, crypto: &RustC
             let own = kp.cipher_suite;
             caps.cipher_suites.0.retain(|c| *c != own)
         }
-        5 => caps.cipher_suites.0.push(Ciphersuite(recipe.pick(&SUITES))),
+        5 => caps.cipher_suites.0.push(CipherSuite(recipe.pick(&SUITES))),
         6 => caps
             .extensions
             .0

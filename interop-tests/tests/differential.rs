@@ -49,7 +49,7 @@ fn every_seed_is_accepted_by_all_three() {
 #[test]
 fn an_ecdsa_twin_is_accepted_by_all_three_under_another_reference() {
     use interop_tests::ecdsa_p256_twin;
-    use keypackage_core::traits::Ciphersuite;
+    use keypackage_core::traits::CipherSuite;
     let crypto = RustCrypto::new();
     let ctx = ValidationContext::new(interop_tests::now(), &AcceptAnyCredential);
     let seed = seeds()
@@ -57,7 +57,7 @@ fn an_ecdsa_twin_is_accepted_by_all_three_under_another_reference() {
         .find(|s| {
             s.maker == Maker::Ours
                 && s.key_package.cipher_suite
-                    == Ciphersuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256
+                    == CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256
         })
         .unwrap();
     let original = seed.key_package.clone().validate(&crypto, &ctx).unwrap();
@@ -152,74 +152,6 @@ fn the_differential_corpus_replays() {
     assert!(replayed > 0, "empty corpus at {}", dir.display());
 }
 
-#[test]
-#[ignore = "exploration: RECIPE=hex"]
-fn explain_recipe() {
-    let recipe = hex::decode(std::env::var("RECIPE").unwrap()).unwrap();
-    let cooked = cook(&recipe);
-    let mut encoded = vec![0, 1, 0, 5];
-    encoded.extend(cooked.key_package.encode().unwrap());
-    let at = encoded
-        .iter()
-        .zip(&cooked.message)
-        .position(|(a, b)| a != b);
-    println!(
-        "lengths {} {} first difference at {at:?}",
-        encoded.len(),
-        cooked.message.len()
-    );
-    if let Some(at) = at {
-        println!(
-            "encoded  {}",
-            hex::encode(&encoded[at.saturating_sub(8)..(at + 8).min(encoded.len())])
-        );
-        println!(
-            "message  {}",
-            hex::encode(&cooked.message[at.saturating_sub(8)..(at + 8).min(cooked.message.len())])
-        );
-    }
-    println!(
-        "ours decode: {:?}",
-        keypackage_core::MlsMessageIn::decode(&cooked.message).err()
-    );
-    println!("kp: {:?}", cooked.key_package.leaf_node.credential);
-    println!(
-        "kp ext: {:?} leaf ext: {:?}",
-        cooked.key_package.extensions, cooked.key_package.leaf_node.extensions
-    );
-}
-
-#[test]
-#[ignore = "exploration: ENTRY=id"]
-fn show_entry() {
-    let want = std::env::var("ENTRY").unwrap();
-    let mut shown = 0;
-    for recipe in recipes(30000) {
-        let cooked = cook(&recipe);
-        let Ok((outcome, explained)) = compare(&cooked) else {
-            continue;
-        };
-        for (peer, policy) in [Peer::OpenMls, Peer::MlsRs].iter().zip(explained) {
-            if policy.is_some_and(|p| format!("{peer:?} {}", p.id) == want) && shown < 6 {
-                shown += 1;
-                let kp = &cooked.key_package;
-                println!(
-                    "{:?} | {:?} | {:?} suite {:?} init {} enc {}",
-                    outcome.ours,
-                    outcome.openmls,
-                    outcome.mls_rs,
-                    kp.cipher_suite,
-                    hex::encode(&kp.init_key.as_slice()[..kp.init_key.as_slice().len().min(8)]),
-                    hex::encode(
-                        &kp.leaf_node.encryption_key.as_slice()
-                            [..kp.leaf_node.encryption_key.as_slice().len().min(8)]
-                    ),
-                );
-            }
-        }
-    }
-}
-
 /// The findings of docs/INTEROP.md, each as a minimal key package (one of
 /// ours, suite 1 or 2, one field changed, signed again with the right key)
 /// in an `MLSMessage`: the peer's answer is asserted, so that a fixed peer
@@ -234,7 +166,7 @@ fn the_findings_reproduce() {
 
     let crypto = RustCrypto::new();
     let make = |suite: u16, change: &dyn Fn(&mut KeyPackageIn)| -> Vec<u8> {
-        let suite = keypackage_core::traits::Ciphersuite(suite);
+        let suite = keypackage_core::traits::CipherSuite(suite);
         let signer = interop_tests::fresh_signer(&crypto, suite).unwrap();
         let bundle = KeyPackageBuilder::new()
             .grease(false)
@@ -284,7 +216,7 @@ fn the_findings_reproduce() {
             .capabilities
             .extensions
             .0
-            .push(keypackage_core::ExtensionType::APPLICATION_ID);
+            .push(keypackage_core::traits::ExtensionType::APPLICATION_ID);
     });
     assert!(matches!(mls_rs(&f2_listed), Verdict::Refuse(r) if r.contains("DefaultValueListed")));
 
