@@ -615,6 +615,37 @@ fn duplicate_types(list: &keypackage_core::Extensions) -> bool {
     list.iter().any(|e| !seen.insert(e.extension_type))
 }
 
+/// The message with its leaf credential's body wrapped as a chain of one
+/// certificate, when that credential is of type x509: if we decode the result,
+/// the body (`certificates<V>`, RFC 9420 §5.3) was the only part we could not
+/// decode. Works on the bytes, so it also sees a byte edit that turned a
+/// basic credential into an x509 one. `None` when the message is too short
+/// to reach the credential or the credential is of another type.
+fn x509_body_wrapped(message: &[u8]) -> Option<Vec<u8>> {
+    use keypackage_core::traits::codec::{read_prefixed, write_varint};
+    // MLSMessage version and wire format, key package version and suite.
+    let mut rest = message.get(8..)?;
+    // init_key, encryption_key, signature_key.
+    for _ in 0..3 {
+        rest = read_prefixed(rest).ok()?.1;
+    }
+    let (credential_type, after_type) = rest.split_first_chunk::<2>()?;
+    if u16::from_be_bytes(*credential_type) != CredentialType::X509.0 {
+        return None;
+    }
+    let (body, tail) = read_prefixed(after_type).ok()?;
+    let mut certificate = Vec::new();
+    write_varint(body.len(), &mut certificate).ok()?;
+    certificate.extend_from_slice(body);
+    let mut wrapped = message
+        .get(..message.len().checked_sub(after_type.len())?)?
+        .to_vec();
+    write_varint(certificate.len(), &mut wrapped).ok()?;
+    wrapped.extend(certificate);
+    wrapped.extend_from_slice(tail);
+    Some(wrapped)
+}
+
 /// The policy table. docs/INTEROP.md explains each entry: the shape, each
 /// implementation's verdict, the RFC text, our rule ID.
 pub const POLICY: &[Policy] = &[
@@ -833,8 +864,9 @@ pub const POLICY: &[Policy] = &[
         explains: |p| {
             !p.ours.decoded()
                 && p.peer.decoded()
-                && matches!(&p.cooked.key_package.leaf_node.credential,
-                    Credential::Other { credential_type, .. } if *credential_type == CredentialType::X509)
+                && x509_body_wrapped(&p.cooked.message).is_some_and(|wrapped| {
+                    keypackage_core::MlsMessageIn::decode_key_package(&wrapped).is_ok()
+                })
         },
     },
     // mls-rs checks that the key package's version equals the message's,

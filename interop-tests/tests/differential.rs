@@ -196,6 +196,34 @@ fn the_findings_reproduce() {
     });
     assert!(!ours(&f1).decoded());
     assert_eq!(openmls(&f1), Verdict::Accept);
+    // The same class through a byte edit (as the fuzzer found it): a basic
+    // credential's type turned into x509 after signing. Its identity is
+    // not a certificate list: we and mls-rs do not decode, OpenMLS decodes
+    // and refuses only the signature. The policy table names it F1.
+    let basic = make(1, &|_| {});
+    // MLSMessage header (4), version and suite (4), three 32-byte keys
+    // with 1-byte prefixes (99): the credential type.
+    assert_eq!(basic[107..109], [0x00, 0x01]);
+    let mut retyped = basic.clone();
+    retyped[108] = 0x02;
+    assert!(!ours(&retyped).decoded());
+    assert!(!mls_rs(&retyped).decoded());
+    assert!(
+        matches!(openmls(&retyped), Verdict::Refuse(r) if r.contains("InvalidLeafNodeSignature"))
+    );
+    let cooked = interop_tests::differential::Cooked {
+        key_package: keypackage_core::MlsMessageIn::decode_key_package(&basic)
+            .unwrap()
+            .1,
+        message: retyped,
+        byte_edited: true,
+        maker: Maker::Ours,
+    };
+    let (_, explained) = compare(&cooked).unwrap();
+    assert_eq!(
+        explained.map(|p| p.map(|p| p.id)),
+        [Some("F1-openmls-x509-body-opaque"), None]
+    );
 
     // F2: an application_id leaf extension (a default type, RFC 9420 §7.2:
     // not listed). We and OpenMLS accept; mls-rs refuses it as unlisted.
