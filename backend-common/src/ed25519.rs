@@ -67,14 +67,9 @@ const SMALL_ORDER_Y: [[u8; 32]; 5] = [
     ],
 ];
 
-/// Little-endian `a < b`.
+/// Little-endian `a < b`: compared from the most significant byte.
 fn less_than(a: &[u8; 32], b: &[u8; 32]) -> bool {
-    for (x, y) in a.iter().rev().zip(b.iter().rev()) {
-        if x != y {
-            return x < y;
-        }
-    }
-    false
+    a.iter().rev().lt(b.iter().rev())
 }
 
 /// Why a key or signature fails rules 1–3 of the policy.

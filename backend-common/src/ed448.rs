@@ -34,14 +34,10 @@ const fn p_byte(i: usize) -> u8 {
     if i == 28 { 0xFE } else { 0xFF }
 }
 
-/// Little-endian `y < p` for the 56 bytes of `y`.
+/// Little-endian `y < p` for the 56 bytes of `y`: compared from the most
+/// significant byte.
 fn below_p(y: &[u8]) -> bool {
-    for (i, byte) in y.iter().enumerate().rev() {
-        if *byte != p_byte(i) {
-            return *byte < p_byte(i);
-        }
-    }
-    false
+    y.iter().copied().rev().lt((0..y.len()).rev().map(p_byte))
 }
 
 /// `y` equals `small` (0 or 1) in its lowest byte and zero above.

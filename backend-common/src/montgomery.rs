@@ -54,14 +54,10 @@ fn p448() -> [u8; 56] {
     p
 }
 
-/// Little-endian `a < b` for equal lengths.
+/// Little-endian `a < b` for equal lengths: compared from the most
+/// significant byte.
 fn less_than(a: &[u8], b: &[u8]) -> bool {
-    for (x, y) in a.iter().rev().zip(b.iter().rev()) {
-        if x != y {
-            return x < y;
-        }
-    }
-    false
+    a.iter().rev().lt(b.iter().rev())
 }
 
 /// Checks an X25519 public key against the policy.
@@ -132,18 +128,43 @@ mod tests {
         assert!(check_x25519_public(&[9; 31]).is_err());
     }
 
+    /// A little-endian field element from its big-endian hex (RFC 7748
+    /// writes p that way), so the tests do not take p from the code.
+    fn from_be_hex(hex: &str) -> [u8; 56] {
+        let mut out = [0u8; 56];
+        for (i, byte) in out.iter_mut().rev().enumerate() {
+            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap();
+        }
+        out
+    }
+
     #[test]
     fn x448_small_order_and_non_canonical_keys_are_refused() {
-        let p = p448();
+        // p = 2^448 - 2^224 - 1 (RFC 7748 §4.2).
+        let p = from_be_hex(
+            "fffffffffffffffffffffffffffffffffffffffffffffffffffffffe\
+             ffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+        );
+        assert_eq!(p, p448());
         let mut p_minus_1 = p;
         p_minus_1[0] = 0xfe;
+        let mut p_plus_1 = p;
+        p_plus_1[28] = 0xff;
+        p_plus_1[..28].fill(0);
         let mut one = [0u8; 56];
         one[0] = 1;
-        for u in [[0u8; 56], one, p_minus_1, p] {
-            assert!(check_x448_public(&u).is_err());
+        // 0, 1 and p - 1 have small order; p and p + 1 are non-canonical
+        // encodings of 0 and 1; 2^448 - 1 is the largest 56-byte value.
+        for u in [[0u8; 56], one, p_minus_1, p, p_plus_1, [0xff; 56]] {
+            assert!(check_x448_public(&u).is_err(), "{u:02x?}");
         }
+        // The base point u = 5 and p - 2, the largest canonical value not of
+        // small order, pass.
         let mut five = [0u8; 56];
         five[0] = 5;
+        let mut p_minus_2 = p;
+        p_minus_2[0] = 0xfd;
         assert_eq!(check_x448_public(&five), Ok(()));
+        assert_eq!(check_x448_public(&p_minus_2), Ok(()));
     }
 }

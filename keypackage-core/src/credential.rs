@@ -146,3 +146,45 @@ impl DeserializeBytes for Credential {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keypackage_traits::codec::VarVec;
+
+    /// `Debug` is what logs and `{:?}` in error reports show: a readable
+    /// identity, a certificate count rather than kilobytes of DER.
+    #[test]
+    fn debug_shows_a_readable_identity_and_counts_certificates() {
+        assert_eq!(
+            format!("{:?}", Credential::basic("alice@example.org")),
+            r#"Basic { identity: "alice@example.org" }"#
+        );
+        assert_eq!(
+            format!("{:?}", Credential::basic(vec![0xff, 0x00])),
+            "Basic { identity: ff00 }"
+        );
+        let der = Certificate {
+            cert_data: VarBytes(vec![0x30; 700]),
+        };
+        assert_eq!(
+            format!(
+                "{:?}",
+                Credential::X509 {
+                    certificates: VarVec(vec![der.clone(), der])
+                }
+            ),
+            "X509 { certificates: 2 }"
+        );
+        assert_eq!(
+            format!(
+                "{:?}",
+                Credential::Other {
+                    credential_type: CredentialType(0xF00D),
+                    data: VarBytes(vec![1, 2]),
+                }
+            ),
+            "Other { credential_type: CredentialType(0xf00d), data: 0102 }"
+        );
+    }
+}

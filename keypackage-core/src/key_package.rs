@@ -61,14 +61,21 @@ pub struct SignedSpans {
     pub tbs_end: usize,
 }
 
+/// KP-DECODE (RFC 9420 §2.1.2, §5.2): a key package of `len` bytes can
+/// have a `KeyPackageRef` (RefHash takes an `opaque<V>`) and travel in an
+/// MLSMessage only when an `opaque<V>` can carry it, so at most 2^30 - 1.
+pub(crate) fn check_encoded_len(len: usize) -> Result<(), DecodeError> {
+    if len > MAX_VARINT_LEN {
+        return Err(DecodeError::TooLong { len });
+    }
+    Ok(())
+}
+
 impl KeyPackageIn {
     /// Decodes exactly one bare `KeyPackage` (KP-DECODE): no trailing bytes,
     /// strict varints, every length checked against the input first.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
-        // No reference can be made of more (RFC 9420 §5.2, §2.1.2).
-        if bytes.len() > MAX_VARINT_LEN {
-            return Err(DecodeError::TooLong { len: bytes.len() });
-        }
+        check_encoded_len(bytes.len())?;
         decode_exact(bytes)
     }
 
@@ -257,5 +264,22 @@ impl Serialize for KeyPackage {
 impl From<KeyPackage> for KeyPackageIn {
     fn from(value: KeyPackage) -> Self {
         value.inner
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_encoding_is_refused_only_past_what_an_opaque_vector_carries() {
+        // 2^30 - 1 (RFC 9420 §2.1.2: the largest varint length).
+        let max = (1usize << 30) - 1;
+        assert_eq!(check_encoded_len(0), Ok(()));
+        assert_eq!(check_encoded_len(max), Ok(()));
+        assert_eq!(
+            check_encoded_len(max + 1),
+            Err(DecodeError::TooLong { len: max + 1 })
+        );
     }
 }

@@ -121,14 +121,15 @@ impl Rule {
     pub const fn rfc_section(self) -> Option<&'static str> {
         Some(match self {
             Rule::Suite => return None,
-            Rule::Decode => "§2.1.2",
-            Rule::Version | Rule::InitKey | Rule::EncryptionKey | Rule::SignatureKey => "§10",
+            Rule::Decode => "§2.1.2, §5.2",
+            Rule::Version => "§6, §10",
+            Rule::InitKey => "§10, §5.1.1",
+            Rule::EncryptionKey => "§7.2, §5.1.1",
+            Rule::SignatureKey => "§5.1.1",
             Rule::GroupSuite | Rule::Signature | Rule::Distinct => "§10.1",
             Rule::LeafSource | Rule::LeafSignature | Rule::Lifetime => "§7.3",
-            Rule::MaxLifetime
-            | Rule::CredentialCapability
-            | Rule::OwnCapabilities
-            | Rule::NoDefaults => "§7.2",
+            Rule::MaxLifetime | Rule::CredentialCapability | Rule::OwnCapabilities => "§7.2",
+            Rule::NoDefaults => "§7.2, §17.3, §17.4",
             Rule::LeafExtensions => "§7.2, §7.3",
             Rule::Extensions => "§10, §13.4",
             Rule::ExtensionPlacement => "§17.3",

@@ -20,7 +20,6 @@ mod error;
 
 use std::fmt;
 
-use keypackage_traits::codec::MAX_VARINT_LEN;
 use keypackage_traits::{CipherSuiteProvider, CryptoError, OpenMlsCrypto};
 
 pub(crate) use checks::check_credential_structure;
@@ -31,8 +30,7 @@ pub use context::{
 };
 pub use error::ValidationError;
 
-use crate::error::DecodeError;
-use crate::key_package::{KeyPackage, KeyPackageIn};
+use crate::key_package::{KeyPackage, KeyPackageIn, check_encoded_len};
 use crate::labeled::{self, KEY_PACKAGE_TBS_LABEL, LEAF_NODE_TBS_LABEL};
 use crate::message::MlsMessageIn;
 
@@ -130,9 +128,7 @@ impl KeyPackageIn {
         let (encoded, spans) = self.encode_spans().map_err(internal)?;
         // KP-DECODE (§2.1.2, §5.2): a key package longer than any opaque<V>
         // can have no reference; refused before any signature work.
-        if encoded.len() > MAX_VARINT_LEN {
-            return Err(DecodeError::TooLong { len: encoded.len() }.into());
-        }
+        check_encoded_len(encoded.len())?;
         let leaf_tbs = encoded
             .get(spans.leaf_start..spans.leaf_tbs_end)
             .ok_or_else(|| internal("span"))?;
