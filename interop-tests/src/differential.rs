@@ -81,6 +81,9 @@ pub fn seeds() -> &'static [Seed] {
     SEEDS.get_or_init(make_seeds)
 }
 
+// Harness setup, not input handling: a seed that cannot be made is a bug
+// of the harness (or a peer's API changed), reported at once.
+#[allow(clippy::expect_used)]
 fn make_seeds() -> Vec<Seed> {
     let crypto = RustCrypto::new();
     let mut seeds = Vec::new();
@@ -118,6 +121,7 @@ fn make_seeds() -> Vec<Seed> {
     seeds
 }
 
+#[allow(clippy::expect_used)] // harness setup, as make_seeds
 fn openmls_key_package(suite: CipherSuite, last_resort: bool) -> Vec<u8> {
     let provider = openmls_rust_crypto::OpenMlsRustCrypto::default();
     let om_suite = om::Ciphersuite::try_from(suite.0).expect("OpenMLS suite");
@@ -143,6 +147,7 @@ fn openmls_key_package(suite: CipherSuite, last_resort: bool) -> Vec<u8> {
         .expect("OpenMLS encodes")
 }
 
+#[allow(clippy::expect_used)] // harness setup, as make_seeds
 fn mls_rs_key_package(suite: CipherSuite) -> Vec<u8> {
     use mls_rs::identity::SigningIdentity;
     use mls_rs::identity::basic::{BasicCredential, BasicIdentityProvider};
@@ -187,8 +192,9 @@ impl Recipe<'_> {
         usize::from(self.byte()) % n.max(1)
     }
 
-    fn pick<T: Copy>(&mut self, from: &[T]) -> T {
-        from[self.below(from.len())]
+    /// One of the `N` code points (`below(N) < N`, so never the fallback).
+    fn pick<const N: usize>(&mut self, from: &[u16; N]) -> u16 {
+        from.get(self.below(N)).copied().unwrap_or_default()
     }
 
     fn u16(&mut self) -> u16 {
@@ -336,7 +342,7 @@ fn edit(kp: &mut KeyPackageIn, recipe: &mut Recipe<'_>, now: u64, crypto: &RustC
             kp.leaf_node.encryption_key = HpkePublicKey::new(key);
         }
         18 => {
-            kp.leaf_node.leaf_node_source = if recipe.byte() % 2 == 0 {
+            kp.leaf_node.leaf_node_source = if recipe.byte().is_multiple_of(2) {
                 LeafNodeSource::Update
             } else {
                 LeafNodeSource::Commit(VarBytes(vec![recipe.byte(); 32]))
@@ -346,7 +352,7 @@ fn edit(kp: &mut KeyPackageIn, recipe: &mut Recipe<'_>, now: u64, crypto: &RustC
             // An unknown extension with a random body and type.
             let t = ExtensionType(recipe.u16());
             let body = recipe.blob();
-            if recipe.byte() % 2 == 0 {
+            if recipe.byte().is_multiple_of(2) {
                 kp.extensions.push(Extension::new(t, body));
             } else {
                 caps.extensions.0.push(t);
@@ -374,7 +380,10 @@ pub fn cook(data: &[u8]) -> Cooked {
     let now = now();
     let seeds = seeds();
     let mut recipe = Recipe { bytes: data };
-    let seed = &seeds[recipe.below(seeds.len())];
+    // `seeds()` is never empty (15 seeds), so `below` picks one.
+    let Some(seed) = seeds.get(recipe.below(seeds.len())) else {
+        unreachable!("no seeds");
+    };
     let crypto = RustCrypto::new();
     let mut kp = seed.key_package.clone();
     for _ in 0..recipe.below(4) {
@@ -410,7 +419,10 @@ pub fn cook(data: &[u8]) -> Cooked {
             1 => message.push(recipe.byte()),
             _ => {
                 let at = recipe.below(message.len());
-                message[at] ^= recipe.byte() | 1;
+                let flip = recipe.byte() | 1;
+                if let Some(byte) = message.get_mut(at) {
+                    *byte ^= flip;
+                }
             }
         }
     }
@@ -981,6 +993,7 @@ pub fn compare(cooked: &Cooked) -> Result<(Outcome, [Option<&'static Policy>; 2]
 }
 
 /// The fuzz body: follow the recipe, compare, panic on a finding.
+#[allow(clippy::panic)] // the panic is how the fuzzer reports a finding
 pub fn check(data: &[u8]) {
     let cooked = cook(data);
     if let Err(finding) = compare(&cooked) {
