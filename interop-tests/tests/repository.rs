@@ -126,6 +126,11 @@ fn check_citation(design: &Design, text: &str, at: usize) -> Option<String> {
         return Some("cites DESIGN.md, not docs/DESIGN.md".to_owned());
     }
     let after = text.get(at + "DESIGN.md".len()..).unwrap_or("");
+    // The path as a string literal, for code that reads the file, is not a
+    // citation.
+    if before.ends_with("\"docs/") && after.starts_with('"') {
+        return None;
+    }
     if let Some(rest) = after.strip_prefix('#') {
         let name: String = rest
             .chars()
@@ -189,7 +194,10 @@ fn the_citation_checker_refuses_what_it_must() {
     assert_eq!(check("see docs/DESIGN.md §4."), None);
     assert_eq!(check("(docs/DESIGN.md §5.1)"), None);
     assert_eq!(check("docs/DESIGN.md §3 P7"), None);
+    assert_eq!(check("read(\"docs/DESIGN.md\")"), None);
     assert!(check("see DESIGN.md §4").is_some());
+    assert!(check("read(\"DESIGN.md\")").is_some());
+    assert!(check("\"docs/DESIGN.md has §4\"").is_some());
     assert!(check("see docs/DESIGN.md.").is_some());
     assert!(check("docs/DESIGN.md §99").is_some());
     assert!(check("docs/DESIGN.md §3 P99").is_some());

@@ -61,7 +61,7 @@ fn rule_ids_are_design_section_4s_in_order() {
     let section = design
         .split("\n## 4. Validation rules\n")
         .nth(1)
-        .expect("docs/DESIGN.md has §4");
+        .expect("docs/DESIGN.md §4 is missing");
     let rows = table_after(section, "| ID | what is checked | what it rests on |");
     let ids: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
     let ours: Vec<&str> = Rule::ALL.iter().map(|r| r.id()).collect();

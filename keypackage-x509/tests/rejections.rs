@@ -52,6 +52,25 @@ fn refused(result: Result<(), CredentialRejected>, kind: K) -> CredentialRejecte
     err
 }
 
+/// The chain's own credential (suite 1) is accepted at `then` and refused
+/// with `kind` at `NOW`: only the time differs.
+fn accepted_then_refused_now<C: OpenMlsCrypto>(
+    crypto: &C,
+    chain: &Chain,
+    then: u64,
+    kind: K,
+) -> CredentialRejected
+where
+    C::Suite: 'static,
+{
+    let v = validator(crypto, &chain.root);
+    judge(crypto, SUITE_ED25519, chain, &chain.credential(), &v, then).unwrap();
+    refused(
+        judge(crypto, SUITE_ED25519, chain, &chain.credential(), &v, NOW),
+        kind,
+    )
+}
+
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
         mod rustcrypto {
@@ -140,20 +159,7 @@ where
     C::Suite: 'static,
 {
     let chain = Chain::with(SUITE_ED25519, |_| {}, |ee| ee.not_after = ymd(2029, 6, 1));
-    let v = validator(crypto, &chain.root);
-    judge(
-        crypto,
-        SUITE_ED25519,
-        &chain,
-        &chain.credential(),
-        &v,
-        ymd_secs(2029, 5, 1),
-    )
-    .unwrap();
-    let err = refused(
-        judge(crypto, SUITE_ED25519, &chain, &chain.credential(), &v, NOW),
-        K::Expired,
-    );
+    let err = accepted_then_refused_now(crypto, &chain, ymd_secs(2029, 5, 1), K::Expired);
     assert!(err.detail.starts_with("certificate 0 ("), "{err}");
     assert!(err.detail.contains("CN=alice"), "{err}");
     assert!(
@@ -167,20 +173,7 @@ where
     C::Suite: 'static,
 {
     let chain = Chain::with(SUITE_ED25519, |ca| ca.not_after = ymd(2029, 6, 1), |_| {});
-    let v = validator(crypto, &chain.root);
-    judge(
-        crypto,
-        SUITE_ED25519,
-        &chain,
-        &chain.credential(),
-        &v,
-        ymd_secs(2029, 5, 1),
-    )
-    .unwrap();
-    let err = refused(
-        judge(crypto, SUITE_ED25519, &chain, &chain.credential(), &v, NOW),
-        K::Expired,
-    );
+    let err = accepted_then_refused_now(crypto, &chain, ymd_secs(2029, 5, 1), K::Expired);
     assert!(err.detail.starts_with("certificate 1 ("), "{err}");
     assert!(err.detail.contains("CN=Test Intermediate"), "{err}");
 }
@@ -190,20 +183,7 @@ where
     C::Suite: 'static,
 {
     let chain = Chain::with(SUITE_ED25519, |_| {}, |ee| ee.not_before = ymd(2031, 1, 1));
-    let v = validator(crypto, &chain.root);
-    judge(
-        crypto,
-        SUITE_ED25519,
-        &chain,
-        &chain.credential(),
-        &v,
-        ymd_secs(2031, 2, 1),
-    )
-    .unwrap();
-    let err = refused(
-        judge(crypto, SUITE_ED25519, &chain, &chain.credential(), &v, NOW),
-        K::NotYetValid,
-    );
+    let err = accepted_then_refused_now(crypto, &chain, ymd_secs(2031, 2, 1), K::NotYetValid);
     assert!(err.detail.contains("certificate 0"), "{err}");
 }
 
@@ -212,20 +192,7 @@ where
     C::Suite: 'static,
 {
     let chain = Chain::with(SUITE_ED25519, |ca| ca.not_before = ymd(2031, 1, 1), |_| {});
-    let v = validator(crypto, &chain.root);
-    judge(
-        crypto,
-        SUITE_ED25519,
-        &chain,
-        &chain.credential(),
-        &v,
-        ymd_secs(2031, 2, 1),
-    )
-    .unwrap();
-    let err = refused(
-        judge(crypto, SUITE_ED25519, &chain, &chain.credential(), &v, NOW),
-        K::NotYetValid,
-    );
+    let err = accepted_then_refused_now(crypto, &chain, ymd_secs(2031, 2, 1), K::NotYetValid);
     assert!(err.detail.contains("certificate 1"), "{err}");
 }
 
