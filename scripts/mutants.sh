@@ -72,9 +72,13 @@ for file in "${selected[@]}"; do
   out="mutants.out/$(echo "$file" | tr / _)"
   mkdir -p "$out"
   echo "== $file (tests: $packages)"
+  # cargo-mutants takes one package per --test-package.
+  test_args=()
+  IFS=, read -r -a names <<<"$packages"
+  for name in "${names[@]}"; do test_args+=(--test-package "$name"); done
   # Debug info off: linking test binaries is most of each mutant's cost.
   CARGO_PROFILE_DEV_DEBUG=0 cargo mutants --no-shuffle -j 1 --file "$file" \
-    --test-package "$packages" --timeout-multiplier 3 -o "$out" || true
+    "${test_args[@]}" --timeout-multiplier 3 -o "$out" || true
   for kind in caught missed unviable timeout; do
     printf '   %-9s %s\n' "$kind" "$(wc -l <"$out/mutants.out/$kind.txt" 2>/dev/null || echo 0)"
   done

@@ -247,9 +247,9 @@ mod tests {
 
     use keypackage_core::MemoryKeyStore;
     use keypackage_core::traits::{
-        BundleHeader, HpkePublicKey, KeyPackageRef, KeyStoreError, Secret, StoreCounts,
-        StoredSummary,
+        BundleHeader, HpkePublicKey, KeyPackageRef, KeyStoreError, Secret,
     };
+    use keypackage_traits::conformance::key_store::{Interpose, Interposed};
 
     use super::*;
 
@@ -268,57 +268,27 @@ mod tests {
         assert!(big.iter().all(|&n| n <= MAX_BATCH));
     }
 
-    /// A memory store that records each batch it is given.
+    /// Records the size of each batch a store is given.
     #[derive(Default)]
-    struct Recording {
-        inner: MemoryKeyStore,
-        batches: std::sync::Mutex<Vec<usize>>,
+    struct Batches(std::sync::Mutex<Vec<usize>>);
+
+    impl Interpose<MemoryKeyStore> for Batches {
+        fn store(&self, inner: &MemoryKeyStore, e: StoredKeyPackage) -> Result<(), KeyStoreError> {
+            self.0.lock().unwrap().push(1);
+            inner.store(e)
+        }
+        fn store_many(
+            &self,
+            inner: &MemoryKeyStore,
+            entries: Vec<StoredKeyPackage>,
+        ) -> Result<(), KeyStoreError> {
+            self.0.lock().unwrap().push(entries.len());
+            inner.store_many(entries)
+        }
     }
 
-    impl KeyStore for Recording {
-        fn store(&self, e: StoredKeyPackage) -> Result<(), KeyStoreError> {
-            self.batches.lock().unwrap().push(1);
-            self.inner.store(e)
-        }
-        fn store_many(&self, entries: Vec<StoredKeyPackage>) -> Result<(), KeyStoreError> {
-            self.batches.lock().unwrap().push(entries.len());
-            self.inner.store_many(entries)
-        }
-        fn get(&self, r: &KeyPackageRef) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
-            self.inner.get(r)
-        }
-        fn take(&self, r: &KeyPackageRef) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
-            self.inner.take(r)
-        }
-        fn reserve(
-            &self,
-            r: &KeyPackageRef,
-            now: u64,
-        ) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
-            self.inner.reserve(r, now)
-        }
-        fn confirm(&self, r: &KeyPackageRef) -> Result<bool, KeyStoreError> {
-            self.inner.confirm(r)
-        }
-        fn release(&self, r: &KeyPackageRef) -> Result<bool, KeyStoreError> {
-            self.inner.release(r)
-        }
-        fn release_stale(&self, before: u64) -> Result<usize, KeyStoreError> {
-            self.inner.release_stale(before)
-        }
-        fn delete(&self, r: &KeyPackageRef) -> Result<bool, KeyStoreError> {
-            self.inner.delete(r)
-        }
-        fn list(&self) -> Result<Vec<StoredSummary>, KeyStoreError> {
-            self.inner.list()
-        }
-        fn count(&self, now: u64) -> Result<StoreCounts, KeyStoreError> {
-            self.inner.count(now)
-        }
-        fn delete_expired(&self, now: u64) -> Result<usize, KeyStoreError> {
-            self.inner.delete_expired(now)
-        }
-    }
+    /// A memory store that records each batch it is given.
+    type Recording = Interposed<MemoryKeyStore, Batches>;
 
     /// The `i`-th synthetic entry, and its line: the reference in hex.
     fn item(i: u32) -> (Vec<u8>, StoredKeyPackage) {
@@ -399,7 +369,7 @@ mod tests {
         assert_eq!(*out.printed.borrow(), want);
         assert_eq!(store.count(0).unwrap().total, 600);
         // 600 key packages in 5 transactions, not 600.
-        let batches = store.batches.lock().unwrap().clone();
+        let batches = store.hooks.0.lock().unwrap().clone();
         assert_eq!(batches, [1, 4, 16, 64, 256, 259]);
         assert_eq!(seen.last(), Some(&600));
     }

@@ -279,7 +279,9 @@ mod tests {
     use std::sync::Arc;
     use std::thread;
 
-    use keypackage_traits::conformance::key_store::{self as suite, EntryGen};
+    use keypackage_traits::conformance::key_store::{
+        self as suite, EntryGen, Interpose, Interposed,
+    };
 
     use super::*;
 
@@ -332,13 +334,8 @@ mod tests {
         assert!(!text.contains(&bundle_hex));
     }
 
-    /// The suite must catch a store that breaks the rules: these wrappers
-    /// each break one, and the matching check has to fail.
-    struct Broken {
-        inner: MemoryKeyStore,
-        fault: Fault,
-    }
-
+    /// The suite must catch a store that breaks the rules: each fault below
+    /// breaks one, and the matching check has to fail.
     #[derive(Clone, Copy, PartialEq)]
     enum Fault {
         /// `take` looks up, lets other threads run, then deletes.
@@ -354,80 +351,64 @@ mod tests {
         PartialBatch,
     }
 
-    impl KeyStore for Broken {
-        fn store(&self, entry: StoredKeyPackage) -> Result<(), KeyStoreError> {
-            if self.fault == Fault::NoInitKeyCheck {
-                let mut inner = self.inner.write()?;
-                if inner.entries.contains_key(entry.reference()) {
-                    return Err(KeyStoreError::DuplicateReference);
-                }
-                let slot = Slot {
-                    entry,
-                    reserved_at: None,
-                };
-                inner.entries.insert(slot.entry.reference().clone(), slot);
-                return Ok(());
+    impl Interpose<MemoryKeyStore> for Fault {
+        fn store(
+            &self,
+            inner: &MemoryKeyStore,
+            entry: StoredKeyPackage,
+        ) -> Result<(), KeyStoreError> {
+            if *self != Fault::NoInitKeyCheck {
+                return inner.store(entry);
             }
-            self.inner.store(entry)
-        }
-        fn store_many(&self, entries: Vec<StoredKeyPackage>) -> Result<(), KeyStoreError> {
-            if self.fault == Fault::PartialBatch {
-                return entries.into_iter().try_for_each(|e| self.inner.store(e));
+            let mut inner = inner.write()?;
+            if inner.entries.contains_key(entry.reference()) {
+                return Err(KeyStoreError::DuplicateReference);
             }
-            self.inner.store_many(entries)
+            let slot = Slot {
+                entry,
+                reserved_at: None,
+            };
+            inner.entries.insert(slot.entry.reference().clone(), slot);
+            Ok(())
         }
-        fn get(&self, r: &KeyPackageRef) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
-            self.inner.get(r)
+        fn store_many(
+            &self,
+            inner: &MemoryKeyStore,
+            entries: Vec<StoredKeyPackage>,
+        ) -> Result<(), KeyStoreError> {
+            if *self == Fault::PartialBatch {
+                return entries.into_iter().try_for_each(|e| inner.store(e));
+            }
+            inner.store_many(entries)
         }
-        fn take(&self, r: &KeyPackageRef) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
-            match self.fault {
+        fn take(
+            &self,
+            inner: &MemoryKeyStore,
+            r: &KeyPackageRef,
+        ) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
+            match self {
                 Fault::RacyTake => {
-                    let found = self.inner.get(r)?;
+                    let found = inner.get(r)?;
                     thread::yield_now();
-                    self.inner.delete(r)?;
+                    inner.delete(r)?;
                     Ok(found)
                 }
-                Fault::TakeRemovesLastResort => Ok(self.inner.write()?.remove(r)),
-                _ => self.inner.take(r),
+                Fault::TakeRemovesLastResort => Ok(inner.write()?.remove(r)),
+                _ => inner.take(r),
             }
         }
-        fn reserve(
-            &self,
-            r: &KeyPackageRef,
-            now: u64,
-        ) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
-            self.inner.reserve(r, now)
-        }
-        fn confirm(&self, r: &KeyPackageRef) -> Result<bool, KeyStoreError> {
-            self.inner.confirm(r)
-        }
-        fn release(&self, r: &KeyPackageRef) -> Result<bool, KeyStoreError> {
-            self.inner.release(r)
-        }
-        fn release_stale(&self, before: u64) -> Result<usize, KeyStoreError> {
-            self.inner.release_stale(before)
-        }
-        fn delete(&self, r: &KeyPackageRef) -> Result<bool, KeyStoreError> {
-            self.inner.delete(r)
-        }
-        fn list(&self) -> Result<Vec<StoredSummary>, KeyStoreError> {
-            self.inner.list()
-        }
-        fn count(&self, now: u64) -> Result<StoreCounts, KeyStoreError> {
-            match self.fault {
-                Fault::ExclusiveExpiry => self.inner.count(now.saturating_add(1)),
-                _ => self.inner.count(now),
+        fn count(&self, inner: &MemoryKeyStore, now: u64) -> Result<StoreCounts, KeyStoreError> {
+            match self {
+                Fault::ExclusiveExpiry => inner.count(now.saturating_add(1)),
+                _ => inner.count(now),
             }
-        }
-        fn delete_expired(&self, now: u64) -> Result<usize, KeyStoreError> {
-            self.inner.delete_expired(now)
         }
     }
 
-    fn broken(fault: Fault) -> Broken {
-        Broken {
+    fn broken(fault: Fault) -> Interposed<MemoryKeyStore, Fault> {
+        Interposed {
             inner: MemoryKeyStore::new(),
-            fault,
+            hooks: fault,
         }
     }
 

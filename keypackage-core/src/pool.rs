@@ -250,7 +250,8 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use backend_rustcrypto::{RustCrypto, RustCryptoSigner};
-    use keypackage_traits::{KeyPackageRef, SignatureScheme, StoredKeyPackage, StoredSummary};
+    use keypackage_traits::conformance::key_store::{Interpose, Interposed};
+    use keypackage_traits::{SignatureScheme, StoredKeyPackage};
 
     use super::*;
     use crate::bundle::KeyPackageBundle;
@@ -384,74 +385,56 @@ mod tests {
         assert_eq!(store.count(NOW).unwrap().total, 0);
     }
 
-    /// A store that fails from its `fail_at`-th `store` call on.
-    struct FailingStore {
-        inner: MemoryKeyStore,
+    /// Counts the store calls, and fails them from the `fail_at`-th on.
+    struct FailFrom {
         stores: AtomicUsize,
         fail_at: usize,
     }
 
-    impl KeyStore for FailingStore {
-        fn store(&self, entry: StoredKeyPackage) -> Result<(), KeyStoreError> {
+    impl FailFrom {
+        fn count_call(&self) -> Result<(), KeyStoreError> {
             if self.stores.fetch_add(1, Ordering::SeqCst) >= self.fail_at {
                 return Err(KeyStoreError::Storage {
                     detail: "disk full".into(),
                 });
             }
-            self.inner.store(entry)
+            Ok(())
         }
-        fn store_many(&self, entries: Vec<StoredKeyPackage>) -> Result<(), KeyStoreError> {
-            if self.stores.fetch_add(1, Ordering::SeqCst) >= self.fail_at {
-                return Err(KeyStoreError::Storage {
-                    detail: "disk full".into(),
-                });
-            }
-            self.inner.store_many(entries)
-        }
-        fn get(&self, r: &KeyPackageRef) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
-            self.inner.get(r)
-        }
-        fn take(&self, r: &KeyPackageRef) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
-            self.inner.take(r)
-        }
-        fn reserve(
+    }
+
+    impl Interpose<MemoryKeyStore> for FailFrom {
+        fn store(
             &self,
-            r: &KeyPackageRef,
-            now: u64,
-        ) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
-            self.inner.reserve(r, now)
+            inner: &MemoryKeyStore,
+            entry: StoredKeyPackage,
+        ) -> Result<(), KeyStoreError> {
+            self.count_call()?;
+            inner.store(entry)
         }
-        fn confirm(&self, r: &KeyPackageRef) -> Result<bool, KeyStoreError> {
-            self.inner.confirm(r)
+        fn store_many(
+            &self,
+            inner: &MemoryKeyStore,
+            entries: Vec<StoredKeyPackage>,
+        ) -> Result<(), KeyStoreError> {
+            self.count_call()?;
+            inner.store_many(entries)
         }
-        fn release(&self, r: &KeyPackageRef) -> Result<bool, KeyStoreError> {
-            self.inner.release(r)
-        }
-        fn release_stale(&self, before: u64) -> Result<usize, KeyStoreError> {
-            self.inner.release_stale(before)
-        }
-        fn delete(&self, r: &KeyPackageRef) -> Result<bool, KeyStoreError> {
-            self.inner.delete(r)
-        }
-        fn list(&self) -> Result<Vec<StoredSummary>, KeyStoreError> {
-            self.inner.list()
-        }
-        fn count(&self, now: u64) -> Result<StoreCounts, KeyStoreError> {
-            self.inner.count(now)
-        }
-        fn delete_expired(&self, now: u64) -> Result<usize, KeyStoreError> {
-            self.inner.delete_expired(now)
+    }
+
+    fn failing_store(fail_at: usize) -> Interposed<MemoryKeyStore, FailFrom> {
+        Interposed {
+            inner: MemoryKeyStore::new(),
+            hooks: FailFrom {
+                stores: AtomicUsize::new(0),
+                fail_at,
+            },
         }
     }
 
     #[test]
     fn a_store_failure_reports_what_was_already_published() {
         let (crypto, signer, _) = setup();
-        let store = FailingStore {
-            inner: MemoryKeyStore::new(),
-            stores: AtomicUsize::new(0),
-            fail_at: 1,
-        };
+        let store = failing_store(1);
         // Batches of 2: the first is stored, the second fails whole.
         let err = pool(5)
             .batch_size(2)
@@ -472,11 +455,7 @@ mod tests {
     #[test]
     fn key_packages_are_stored_in_batches() {
         let (crypto, signer, _) = setup();
-        let store = FailingStore {
-            inner: MemoryKeyStore::new(),
-            stores: AtomicUsize::new(0),
-            fail_at: usize::MAX,
-        };
+        let store = failing_store(usize::MAX);
         let report = pool(300)
             .keep_last_resort(true)
             .top_up(&store, &crypto, &signer, NOW)
@@ -484,7 +463,7 @@ mod tests {
         assert_eq!(report.published.len(), 301);
         assert!(report.published[0].is_last_resort());
         // 301 key packages, batches of 256: two store calls, not 301.
-        assert_eq!(store.stores.load(Ordering::SeqCst), 2);
+        assert_eq!(store.hooks.stores.load(Ordering::SeqCst), 2);
         assert_eq!(store.count(NOW).unwrap().total, 301);
         for kp in &report.published {
             let entry = store.get(kp.reference()).unwrap().unwrap();

@@ -55,6 +55,87 @@ pub fn run<S: KeyStore>(make: impl Fn() -> S) {
     check_concurrent_duplicates(&make());
 }
 
+/// The calls a test store may intercept on its way to a working store;
+/// each default passes the call through. A test that needs a store with
+/// one fault (to show that the suite, or a caller, notices it) or one that
+/// records what it is asked overrides only those calls, and
+/// [`Interposed`] forwards the rest.
+pub trait Interpose<S: KeyStore>: Send + Sync {
+    /// Intercepts [`KeyStore::store`].
+    fn store(&self, inner: &S, entry: StoredKeyPackage) -> Result<(), KeyStoreError> {
+        inner.store(entry)
+    }
+    /// Intercepts [`KeyStore::store_many`].
+    fn store_many(&self, inner: &S, entries: Vec<StoredKeyPackage>) -> Result<(), KeyStoreError> {
+        inner.store_many(entries)
+    }
+    /// Intercepts [`KeyStore::take`].
+    fn take(
+        &self,
+        inner: &S,
+        reference: &KeyPackageRef,
+    ) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
+        inner.take(reference)
+    }
+    /// Intercepts [`KeyStore::count`].
+    fn count(&self, inner: &S, now: u64) -> Result<StoreCounts, KeyStoreError> {
+        inner.count(now)
+    }
+}
+
+/// A [`KeyStore`] that sends the calls [`Interpose`] covers through `hooks`
+/// and every other call straight to `inner`.
+#[derive(Default)]
+pub struct Interposed<S, I> {
+    /// The working store.
+    pub inner: S,
+    /// What intercepts the calls.
+    pub hooks: I,
+}
+
+impl<S: KeyStore, I: Interpose<S>> KeyStore for Interposed<S, I> {
+    fn store(&self, entry: StoredKeyPackage) -> Result<(), KeyStoreError> {
+        self.hooks.store(&self.inner, entry)
+    }
+    fn store_many(&self, entries: Vec<StoredKeyPackage>) -> Result<(), KeyStoreError> {
+        self.hooks.store_many(&self.inner, entries)
+    }
+    fn get(&self, reference: &KeyPackageRef) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
+        self.inner.get(reference)
+    }
+    fn take(&self, reference: &KeyPackageRef) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
+        self.hooks.take(&self.inner, reference)
+    }
+    fn reserve(
+        &self,
+        reference: &KeyPackageRef,
+        now: u64,
+    ) -> Result<Option<StoredKeyPackage>, KeyStoreError> {
+        self.inner.reserve(reference, now)
+    }
+    fn confirm(&self, reference: &KeyPackageRef) -> Result<bool, KeyStoreError> {
+        self.inner.confirm(reference)
+    }
+    fn release(&self, reference: &KeyPackageRef) -> Result<bool, KeyStoreError> {
+        self.inner.release(reference)
+    }
+    fn release_stale(&self, reserved_before: u64) -> Result<usize, KeyStoreError> {
+        self.inner.release_stale(reserved_before)
+    }
+    fn delete(&self, reference: &KeyPackageRef) -> Result<bool, KeyStoreError> {
+        self.inner.delete(reference)
+    }
+    fn list(&self) -> Result<Vec<StoredSummary>, KeyStoreError> {
+        self.inner.list()
+    }
+    fn count(&self, now: u64) -> Result<StoreCounts, KeyStoreError> {
+        self.hooks.count(&self.inner, now)
+    }
+    fn delete_expired(&self, now: u64) -> Result<usize, KeyStoreError> {
+        self.inner.delete_expired(now)
+    }
+}
+
 /// A small deterministic generator of synthetic entries (SplitMix64), so the
 /// suite needs no RNG crate and a failure reproduces from its seed.
 #[derive(Clone, Debug)]
