@@ -339,6 +339,14 @@ proptest! {
         prop_assert_eq!(kp.leaf_node.tls_serialized_len(), tbs_end - leaf_start - kp.extensions.tls_serialized_len());
         prop_assert_eq!(kp.leaf_node.content_len(), leaf_tbs_end - leaf_start);
 
+        // The count `tls_serialize` returns is what it wrote.
+        let mut written = Vec::new();
+        prop_assert_eq!(kp.tls_serialize(&mut written).unwrap(), reference.len());
+        prop_assert!(written == reference);
+        let mut leaf = Vec::new();
+        prop_assert_eq!(kp.leaf_node.tls_serialize(&mut leaf).unwrap(), leaf.len());
+        prop_assert!(leaf[..] == reference[leaf_start..leaf_start + leaf.len()]);
+
         let (with_spans, spans) = kp.encode_with_spans().unwrap();
         prop_assert!(with_spans == reference);
         prop_assert_eq!(
