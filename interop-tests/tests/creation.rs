@@ -253,6 +253,21 @@ fn bundle_round_trip<C: OpenMlsCrypto>(crypto: &C) {
             encoded,
             "byte-identical re-encoding"
         );
+        // The accessors show the key package's own fields: those of its
+        // bytes decoded afresh, the signature last on the wire.
+        let kp = bundle.key_package();
+        let kp_bytes = kp.encode().unwrap();
+        let fresh = KeyPackageIn::decode(&kp_bytes).unwrap();
+        assert_eq!(kp.version(), ProtocolVersion::MLS10);
+        assert_eq!(kp.version(), fresh.version);
+        assert_eq!(kp.cipher_suite(), suite);
+        assert_eq!(kp.init_key(), &fresh.init_key);
+        assert_eq!(kp.leaf_node(), &fresh.leaf_node);
+        assert_eq!(kp.extensions(), &fresh.extensions);
+        assert_eq!(kp.signature(), fresh.signature.as_slice());
+        assert!(!kp.signature().is_empty() && kp_bytes.ends_with(kp.signature()));
+        assert_eq!(kp.as_untrusted(), &fresh);
+
         let stored = bundle.to_stored().unwrap();
         assert_eq!(stored.reference(), bundle.reference());
         assert_eq!(stored.init_key(), bundle.key_package().init_key());
