@@ -269,7 +269,32 @@ impl From<KeyPackage> for KeyPackageIn {
 
 #[cfg(test)]
 mod tests {
+    use backend_rustcrypto::{RustCrypto, RustCryptoSigner};
+    use keypackage_traits::SignatureScheme;
+
     use super::*;
+    use crate::builder::KeyPackageBuilder;
+    use crate::credential::Credential;
+
+    #[test]
+    fn a_key_package_reports_the_size_and_bytes_of_its_encoding() {
+        let crypto = RustCrypto::new();
+        let signer = RustCryptoSigner::generate(SignatureScheme::Ed25519).unwrap();
+        let bundle = KeyPackageBuilder::new()
+            .build(
+                &crypto,
+                CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
+                Credential::basic("alice"),
+                &signer,
+            )
+            .unwrap();
+        let kp = bundle.key_package();
+        let bytes = kp.encode().unwrap();
+        assert_eq!(kp.tls_serialized_len(), bytes.len());
+        let mut written = Vec::new();
+        assert_eq!(kp.tls_serialize(&mut written).unwrap(), bytes.len());
+        assert_eq!(written, bytes);
+    }
 
     #[test]
     fn an_encoding_is_refused_only_past_what_an_opaque_vector_carries() {
