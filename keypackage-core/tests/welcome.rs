@@ -17,7 +17,7 @@ use keypackage_core::{
     Credential, EncodeError, EncryptedGroupSecrets, GroupSecrets, KeyPackageBuilder,
     KeyPackageBundle, LeafNodeSource, MlsMessageIn, PreSharedKeyId, Welcome, WelcomeError, labeled,
 };
-use tls_codec::Serialize;
+use tls_codec::{Serialize, Size};
 
 const SUITE1: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
 
@@ -191,6 +191,39 @@ fn resumption_psk(usage: u8) -> Vec<u8> {
     let mut out = Vec::new();
     psk.tls_serialize(&mut out).unwrap();
     out
+}
+
+#[test]
+fn psk_ids_encode_as_rfc_9420_section_8_4_draws_them() {
+    let external = PreSharedKeyId::External {
+        psk_id: VarBytes(b"abc".to_vec()),
+        psk_nonce: VarBytes(vec![7, 8]),
+    };
+    // psktype external(1), psk_id<V>, psk_nonce<V>.
+    let external_bytes = [1, 3, b'a', b'b', b'c', 2, 7, 8];
+    let mut group_id_and_epoch = vec![2, 2, 5];
+    group_id_and_epoch.extend_from_slice(b"group");
+    group_id_and_epoch.extend_from_slice(&9u64.to_be_bytes());
+    // psktype resumption(2), usage reinit(2), psk_group_id<V>, psk_epoch,
+    // psk_nonce<V> of 32 zero bytes.
+    let mut resumption_bytes = group_id_and_epoch;
+    resumption_bytes.push(32);
+    resumption_bytes.extend_from_slice(&[0; 32]);
+    let resumption = PreSharedKeyId::Resumption {
+        usage: 2,
+        psk_group_id: VarBytes(b"group".to_vec()),
+        psk_epoch: 9,
+        psk_nonce: VarBytes(vec![0; 32]),
+    };
+    for (psk, want) in [
+        (external, &external_bytes[..]),
+        (resumption, &resumption_bytes[..]),
+    ] {
+        let mut out = Vec::new();
+        assert_eq!(psk.tls_serialize(&mut out).unwrap(), want.len());
+        assert_eq!(out, want);
+        assert_eq!(psk.tls_serialized_len(), want.len());
+    }
 }
 
 #[test]
