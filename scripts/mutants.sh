@@ -77,8 +77,12 @@ for file in "${selected[@]}"; do
   IFS=, read -r -a names <<<"$packages"
   for name in "${names[@]}"; do test_args+=(--test-package "$name"); done
   # Debug info off: linking test binaries is most of each mutant's cost.
+  # A test run counts as hung only after 3x the unmutated run, and never
+  # before 60 s, so that a loaded machine does not turn a slow pass into a
+  # "timeout".
   CARGO_PROFILE_DEV_DEBUG=0 cargo mutants --no-shuffle -j 1 --file "$file" \
-    "${test_args[@]}" --timeout-multiplier 3 -o "$out" || true
+    "${test_args[@]}" --timeout-multiplier 3 --minimum-test-timeout 60 \
+    -o "$out" || true
   for kind in caught missed unviable timeout; do
     printf '   %-9s %s\n' "$kind" "$(wc -l <"$out/mutants.out/$kind.txt" 2>/dev/null || echo 0)"
   done
