@@ -254,6 +254,27 @@ fn group_secrets_compare_by_value() {
     with_path.path_secret = Some(VarBytes(vec![1; 32]));
     assert_ne!(a, with_path);
     assert_ne!(with_path, a);
+    // Both with a path secret: equal when the secrets are.
+    assert_eq!(with_path, with_path.clone());
+    let mut other_path = with_path.clone();
+    other_path.path_secret = Some(VarBytes(vec![2; 32]));
+    assert_ne!(with_path, other_path);
+}
+
+#[test]
+fn group_secrets_debug_names_the_fields_and_hides_the_secrets() {
+    let mut secrets =
+        GroupSecrets::decode(&group_secrets_bytes(0xAB, &[resumption_psk(1)])).unwrap();
+    secrets.path_secret = Some(VarBytes(vec![0xCD; 32]));
+    let text = format!("{secrets:?}");
+    assert_eq!(
+        text,
+        r#"GroupSecrets { joiner_secret: "<redacted>", path_secret: Some("<redacted>"), psks: 1 }"#
+    );
+    // Neither secret's bytes (0xAB = 171, 0xCD = 205) in any notation.
+    for needle in ["171", "205", "ab", "cd", "AB", "CD"] {
+        assert!(!text.contains(needle), "{needle} in {text}");
+    }
 }
 
 #[test]
