@@ -12,7 +12,7 @@
 
 use std::path::PathBuf;
 
-use keypackage_core::Rule;
+use keypackage_core::{CredentialRejection, Rule};
 
 fn read(relative: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -76,5 +76,45 @@ fn a_rule_is_found_by_its_id_and_displays_as_it() {
     }
     for unknown in ["", "KP-", "kp-sig", "KP-SIG ", "KP-INTERNAL"] {
         assert_eq!(Rule::from_id(unknown), None, "{unknown:?}");
+    }
+}
+
+/// `kp validate` prints `CredentialRejection::name`; scripts parse it, and
+/// the CLI README lists the names in the order of the enum.
+#[test]
+fn credential_rejection_names_are_the_cli_readmes() {
+    use CredentialRejection::*;
+    let readme = read("keypackage-cli/README.md");
+    let list = readme
+        .split("where `<kind>` is one of")
+        .nth(1)
+        .and_then(|rest| {
+            rest.split("(`keypackage_core::CredentialRejection::name`)")
+                .next()
+        })
+        .expect("keypackage-cli/README.md lists the credential refusal kinds");
+    let documented: Vec<&str> = list.split('`').skip(1).step_by(2).collect();
+    let kinds = [
+        Malformed,
+        Unsupported,
+        Expired,
+        NotYetValid,
+        UnknownIssuer,
+        BadSignature,
+        KeyMismatch,
+        AlgorithmMismatch,
+        CaAsEndEntity,
+        KeyUsage,
+        ExtendedKeyUsage,
+        Revoked,
+        PathLength,
+        NameConstraints,
+        Identity,
+        Other,
+    ];
+    let names: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
+    assert_eq!(names, documented);
+    for kind in kinds {
+        assert_eq!(kind.to_string(), kind.name());
     }
 }

@@ -356,3 +356,30 @@ impl<'a> ValidationContext<'a> {
             .any(|r| r.extension_type == extension_type)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_the_policy_and_which_extensions_have_a_body_check() {
+        let check = |_: ExtensionType, _: ExtensionLocation, _: &[u8]| Ok(());
+        let ctx = ValidationContext::new(1_234, &AcceptAnyCredential)
+            .with_max_lifetime(None)
+            .recognise_extension(ExtensionType(0xFF01))
+            .recognise_extension_with(ExtensionType(0xFF02), &check);
+        let text = format!("{ctx:?}");
+        for field in [
+            "ValidationContext { now: 1234, clock_skew: ",
+            "max_lifetime: None, refuse_listed_defaults: true, require_own_capabilities: true",
+            "group: None, required_capabilities: None",
+            "RecognisedExtension { extension_type: ",
+            "body_check: false }",
+            "body_check: true }",
+        ] {
+            assert!(text.contains(field), "{field:?} not in {text}");
+        }
+        // The credential validator is a trait object: left out, and said so.
+        assert!(text.ends_with(", .. }"), "{text}");
+    }
+}

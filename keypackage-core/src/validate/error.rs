@@ -243,3 +243,41 @@ impl ValidationError {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_blames_the_maker_except_for_a_missing_suite_and_our_bugs() {
+        let suite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+        let cases = [
+            (
+                ValidationError::UnsupportedCipherSuite {
+                    cipher_suite: suite,
+                },
+                Fault::Unsupported,
+                Some(Rule::Suite),
+            ),
+            (
+                ValidationError::Internal {
+                    detail: "backend".into(),
+                },
+                Fault::Bug,
+                None,
+            ),
+            (
+                ValidationError::Version {
+                    found: ProtocolVersion(0),
+                    expected: ProtocolVersion::MLS10,
+                },
+                Fault::Peer,
+                Some(Rule::Version),
+            ),
+        ];
+        for (error, fault, rule) in cases {
+            assert_eq!(error.fault(), fault, "{error}");
+            assert_eq!(error.rule(), rule, "{error}");
+        }
+    }
+}
