@@ -258,6 +258,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn locations_read_as_the_rfc_9420_fields_they_are() {
+        // The `extensions` fields of `struct KeyPackage` (§10) and
+        // `struct LeafNode` (§7.2), as error messages name them.
+        assert_eq!(
+            ExtensionLocation::KeyPackage.to_string(),
+            "KeyPackage.extensions"
+        );
+        assert_eq!(
+            ExtensionLocation::LeafNode.to_string(),
+            "LeafNode.extensions"
+        );
+    }
+
+    #[test]
     fn placement_follows_the_registry() {
         use ExtensionLocation::{KeyPackage, LeafNode};
         let table = [
