@@ -301,3 +301,31 @@ pub(crate) fn open<B: Primitives + Dh + 'static>(
         .map(Secret::new)
         .map_err(from_hpke)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_random_source_given_to_hpke_rs_never_yields() {
+        let mut rng = NoRandomness;
+        assert!(rng.try_next_u32().is_err());
+        assert!(rng.try_next_u64().is_err());
+        let mut out = [0u8; 8];
+        assert!(rng.try_fill_bytes(&mut out).is_err());
+        assert_eq!(out, [0; 8]);
+        assert!(
+            NoRandomness
+                .to_string()
+                .starts_with("hpke-rs has no random source")
+        );
+    }
+
+    #[test]
+    fn the_adapter_says_what_it_is() {
+        assert_eq!(
+            format!("{:?}", Adapter::<()>(PhantomData)),
+            "backend_common::hpke::Adapter"
+        );
+    }
+}

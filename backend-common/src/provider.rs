@@ -475,11 +475,27 @@ mod tests {
             ),
             Err(CryptoError::ZeroSharedSecret)
         );
-        // The policy refuses u = 0; the lenient DH would not.
+        // The policy refuses u = 0; the lenient DH would not. Likewise
+        // for X448 (suite 4), and both accept a key of full order.
         assert!(matches!(
             s.validate_hpke_public_key(&HpkePublicKey::new(vec![0; 32])),
             Err(CryptoError::InvalidPublicKey { .. })
         ));
+        assert_eq!(
+            s.validate_hpke_public_key(&HpkePublicKey::new(vec![9; 32])),
+            Ok(())
+        );
+        let x448 = suite(4);
+        assert!(matches!(
+            x448.validate_hpke_public_key(&HpkePublicKey::new(vec![0; 56])),
+            Err(CryptoError::InvalidPublicKey { .. })
+        ));
+        let mut u5 = vec![0; 56];
+        u5[0] = 5;
+        assert_eq!(
+            x448.validate_hpke_public_key(&HpkePublicKey::new(u5)),
+            Ok(())
+        );
         assert!(matches!(
             s.aead_seal(&[0; 15], &[0; 12], b"", b"x"),
             Err(CryptoError::InvalidLength { .. })

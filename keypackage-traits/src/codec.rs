@@ -270,6 +270,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn conversions_keep_the_elements_and_debug_lists_them() {
+        let bytes = VarBytes::from(&b"ab"[..]);
+        assert_eq!(bytes.as_slice(), b"ab");
+        assert_eq!(AsRef::<[u8]>::as_ref(&bytes), b"ab");
+        let list = VarVec::from(vec![1u16, 2]);
+        assert_eq!(list.as_slice(), &[1, 2]);
+        assert_eq!(format!("{list:?}"), "[1, 2]");
+    }
+
+    #[test]
     fn varint_refuses_0b11_prefix_and_non_minimal_forms() {
         assert_eq!(
             read_varint(&[0xC0, 0, 0, 0, 0, 0, 0, 1]),
