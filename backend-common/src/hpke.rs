@@ -305,6 +305,7 @@ pub(crate) fn open<B: Primitives + Dh + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lenient::Lenient;
 
     #[test]
     fn the_random_source_given_to_hpke_rs_never_yields() {
@@ -327,5 +328,39 @@ mod tests {
             format!("{:?}", Adapter::<()>(PhantomData)),
             "backend_common::hpke::Adapter"
         );
+        assert_eq!(Adapter::<Lenient>::name(), "keypackage backend-common");
+    }
+
+    /// hpke-rs gets the key schedule's KDF and the AEAD from the adapter,
+    /// nothing else: its KEM, single-stage KDFs and export-only "AEAD" are
+    /// refused, so that a path through hpke-rs's own KEM cannot open.
+    #[test]
+    fn the_adapter_offers_hpke_rs_only_the_key_schedule_and_the_aead() {
+        type A = Adapter<Lenient>;
+        for kdf in [
+            HpkeKdf::HkdfSha256,
+            HpkeKdf::HkdfSha384,
+            HpkeKdf::HkdfSha512,
+        ] {
+            assert!(A::supports_kdf(kdf).is_ok());
+        }
+        assert!(A::supports_kdf(HpkeKdf::Shake128).is_err());
+        for aead in [
+            HpkeAead::Aes128Gcm,
+            HpkeAead::Aes256Gcm,
+            HpkeAead::ChaCha20Poly1305,
+        ] {
+            assert!(A::supports_aead(aead).is_ok());
+        }
+        assert!(A::supports_aead(HpkeAead::HpkeExport).is_err());
+        let kem = HpkeKem::DhKem25519;
+        assert!(A::supports_kem(kem).is_err());
+        assert!(A::dh(kem, &[9; 32], &[1; 32]).is_err());
+        assert!(A::secret_to_public(kem, &[1; 32]).is_err());
+        assert!(A::kem_key_gen(kem, &mut NoRandomness).is_err());
+        assert!(A::kem_key_gen_derand(kem, &[1; 32]).is_err());
+        assert!(A::kem_encaps(kem, &[9; 32], &mut NoRandomness).is_err());
+        assert!(A::kem_decaps(kem, &[9; 32], &[1; 32]).is_err());
+        assert!(A::kdf_derive(SingleStageKdfAlgorithm::Shake128, b"ikm", 32).is_err());
     }
 }
