@@ -14,7 +14,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# file | the packages whose tests judge it
+# file | the packages whose tests judge it [| features to turn on: X448 and
+# Ed448 exist only with backend-rustcrypto's x448 feature]
 FILES=(
   "keypackage-traits/src/codec.rs|keypackage-traits,keypackage-core"
   "keypackage-traits/src/codepoints.rs|keypackage-traits,keypackage-core,interop-tests"
@@ -31,13 +32,13 @@ FILES=(
   "keypackage-core/src/validate/mod.rs|keypackage-core,interop-tests"
   "keypackage-core/src/validate/context.rs|keypackage-core,interop-tests"
   "keypackage-core/src/validate/error.rs|keypackage-core,interop-tests"
-  "backend-common/src/ed25519.rs|backend-common,backend-rustcrypto,backend-ring,interop-tests"
-  "backend-common/src/ed448.rs|backend-common,backend-rustcrypto"
-  "backend-common/src/montgomery.rs|backend-common,backend-rustcrypto,backend-ring"
-  "backend-common/src/kem.rs|backend-common,backend-rustcrypto,backend-ring"
-  "backend-common/src/hpke.rs|backend-common,backend-rustcrypto,backend-ring"
-  "backend-rustcrypto/src/signature.rs|backend-rustcrypto,interop-tests"
-  "backend-rustcrypto/src/dh.rs|backend-rustcrypto"
+  "backend-common/src/ed25519.rs|backend-common,backend-rustcrypto,backend-ring,interop-tests|backend-rustcrypto/x448"
+  "backend-common/src/ed448.rs|backend-common,backend-rustcrypto|backend-rustcrypto/x448"
+  "backend-common/src/montgomery.rs|backend-common,backend-rustcrypto,backend-ring|backend-rustcrypto/x448"
+  "backend-common/src/kem.rs|backend-common,backend-rustcrypto,backend-ring|backend-rustcrypto/x448"
+  "backend-common/src/hpke.rs|backend-common,backend-rustcrypto,backend-ring|backend-rustcrypto/x448"
+  "backend-rustcrypto/src/signature.rs|backend-rustcrypto,interop-tests|backend-rustcrypto/x448"
+  "backend-rustcrypto/src/dh.rs|backend-rustcrypto|backend-rustcrypto/x448"
   "backend-ring/src/signature.rs|backend-ring,interop-tests"
   "backend-ring/src/dh.rs|backend-ring"
 )
@@ -68,14 +69,18 @@ else
 fi
 
 for file in "${selected[@]}"; do
-  packages="$(listed "$file")" || { echo "not in the list: $file"; exit 2; }
+  spec="$(listed "$file")" || { echo "not in the list: $file"; exit 2; }
+  packages="${spec%%|*}"
+  features=""
+  [ "$spec" != "$packages" ] && features="${spec#*|}"
   out="mutants.out/$(echo "$file" | tr / _)"
   mkdir -p "$out"
-  echo "== $file (tests: $packages)"
+  echo "== $file (tests: $packages${features:+; features: $features})"
   # cargo-mutants takes one package per --test-package.
   test_args=()
   IFS=, read -r -a names <<<"$packages"
   for name in "${names[@]}"; do test_args+=(--test-package "$name"); done
+  [ -n "$features" ] && test_args+=(--features "$features")
   # Debug info off: linking test binaries is most of each mutant's cost.
   # A test run counts as hung only after 3x the unmutated run, and never
   # before 60 s, so that a loaded machine does not turn a slow pass into a
