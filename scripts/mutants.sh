@@ -14,8 +14,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# file | the packages whose tests judge it [| features to turn on: X448 and
-# Ed448 exist only with backend-rustcrypto's x448 feature]
+# file | the packages whose tests judge it [| features of the mutated
+# package to turn on: backend-rustcrypto's X448 and Ed448 exist only with
+# its x448 feature. cargo-mutants builds the unmutated tree with the
+# mutated package alone, so only that package's features can be named.]
 FILES=(
   "keypackage-traits/src/codec.rs|keypackage-traits,keypackage-core"
   "keypackage-traits/src/codepoints.rs|keypackage-traits,keypackage-core,interop-tests"
@@ -32,11 +34,11 @@ FILES=(
   "keypackage-core/src/validate/mod.rs|keypackage-core,interop-tests"
   "keypackage-core/src/validate/context.rs|keypackage-core,interop-tests"
   "keypackage-core/src/validate/error.rs|keypackage-core,interop-tests"
-  "backend-common/src/ed25519.rs|backend-common,backend-rustcrypto,backend-ring,interop-tests|backend-rustcrypto/x448"
-  "backend-common/src/ed448.rs|backend-common,backend-rustcrypto|backend-rustcrypto/x448"
-  "backend-common/src/montgomery.rs|backend-common,backend-rustcrypto,backend-ring|backend-rustcrypto/x448"
-  "backend-common/src/kem.rs|backend-common,backend-rustcrypto,backend-ring|backend-rustcrypto/x448"
-  "backend-common/src/hpke.rs|backend-common,backend-rustcrypto,backend-ring|backend-rustcrypto/x448"
+  "backend-common/src/ed25519.rs|backend-common,backend-rustcrypto,backend-ring,interop-tests"
+  "backend-common/src/ed448.rs|backend-common,backend-rustcrypto"
+  "backend-common/src/montgomery.rs|backend-common,backend-rustcrypto,backend-ring"
+  "backend-common/src/kem.rs|backend-common,backend-rustcrypto,backend-ring"
+  "backend-common/src/hpke.rs|backend-common,backend-rustcrypto,backend-ring"
   "backend-rustcrypto/src/signature.rs|backend-rustcrypto,interop-tests|backend-rustcrypto/x448"
   "backend-rustcrypto/src/dh.rs|backend-rustcrypto|backend-rustcrypto/x448"
   "backend-ring/src/signature.rs|backend-ring,interop-tests"
