@@ -360,6 +360,8 @@ mod tests {
         assert!(A::kem_key_gen(kem, &mut NoRandomness).is_err());
         assert!(A::kem_key_gen_derand(kem, &[1; 32]).is_err());
         assert!(A::kem_encaps(kem, &[9; 32], &mut NoRandomness).is_err());
+        assert!(A::kem_encaps_derand(kem, &[9; 32], &[1; 32]).is_err());
+        assert!(A::dh_validate_sk(kem, &[1; 32]).is_err());
         assert!(A::kem_decaps(kem, &[9; 32], &[1; 32]).is_err());
         assert!(A::kdf_derive(SingleStageKdfAlgorithm::Shake128, b"ikm", 32).is_err());
     }
