@@ -83,7 +83,6 @@ fn a_rule_is_found_by_its_id_and_displays_as_it() {
 /// the CLI README lists the names in the order of the enum.
 #[test]
 fn credential_rejection_names_are_the_cli_readmes() {
-    use CredentialRejection::*;
     let readme = read("keypackage-cli/README.md");
     let list = readme
         .split("where `<kind>` is one of")
@@ -94,27 +93,9 @@ fn credential_rejection_names_are_the_cli_readmes() {
         })
         .expect("keypackage-cli/README.md lists the credential refusal kinds");
     let documented: Vec<&str> = list.split('`').skip(1).step_by(2).collect();
-    let kinds = [
-        Malformed,
-        Unsupported,
-        Expired,
-        NotYetValid,
-        UnknownIssuer,
-        BadSignature,
-        KeyMismatch,
-        AlgorithmMismatch,
-        CaAsEndEntity,
-        KeyUsage,
-        ExtendedKeyUsage,
-        Revoked,
-        PathLength,
-        NameConstraints,
-        Identity,
-        Other,
-    ];
-    let names: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
+    let names: Vec<&str> = CredentialRejection::ALL.iter().map(|k| k.name()).collect();
     assert_eq!(names, documented);
-    for kind in kinds {
+    for kind in CredentialRejection::ALL {
         assert_eq!(kind.to_string(), kind.name());
     }
 }

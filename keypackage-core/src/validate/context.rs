@@ -83,6 +83,27 @@ pub enum CredentialRejection {
 }
 
 impl CredentialRejection {
+    /// Every kind, in declaration order (the order the CLI README lists
+    /// their names in).
+    pub const ALL: [CredentialRejection; 16] = [
+        Self::Malformed,
+        Self::Unsupported,
+        Self::Expired,
+        Self::NotYetValid,
+        Self::UnknownIssuer,
+        Self::BadSignature,
+        Self::KeyMismatch,
+        Self::AlgorithmMismatch,
+        Self::CaAsEndEntity,
+        Self::KeyUsage,
+        Self::ExtendedKeyUsage,
+        Self::Revoked,
+        Self::PathLength,
+        Self::NameConstraints,
+        Self::Identity,
+        Self::Other,
+    ];
+
     /// A short, stable name for tools (`"expired"`, `"unknown-issuer"`, …).
     pub const fn name(self) -> &'static str {
         match self {
