@@ -78,7 +78,7 @@ for file in "${selected[@]}"; do
   out="mutants.out/$(echo "$file" | tr / _)"
   mkdir -p "$out"
   echo "== $file (tests: $packages${features:+; features: $features})"
-  # cargo-mutants takes one package per --test-package.
+  # One --test-package per package of the list.
   test_args=()
   IFS=, read -r -a names <<<"$packages"
   for name in "${names[@]}"; do test_args+=(--test-package "$name"); done
