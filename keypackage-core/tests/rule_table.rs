@@ -58,9 +58,8 @@ fn rule_ids_and_sections_are_the_readmes() {
 #[test]
 fn rule_ids_are_design_section_4s_in_order() {
     let design = read("docs/DESIGN.md");
-    let section = design
-        .split("\n## 4. Validation rules\n")
-        .nth(1)
+    let (_, section) = design
+        .split_once("\n## 4. Validation rules\n")
         .expect("docs/DESIGN.md §4 is missing");
     let rows = table_after(section, "| ID | what is checked | what it rests on |");
     let ids: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
@@ -84,13 +83,9 @@ fn a_rule_is_found_by_its_id_and_displays_as_it() {
 #[test]
 fn credential_rejection_names_are_the_cli_readmes() {
     let readme = read("keypackage-cli/README.md");
-    let list = readme
-        .split("where `<kind>` is one of")
-        .nth(1)
-        .and_then(|rest| {
-            rest.split("(`keypackage_core::CredentialRejection::name`)")
-                .next()
-        })
+    let (list, _) = readme
+        .split_once("where `<kind>` is one of")
+        .and_then(|(_, rest)| rest.split_once("(`keypackage_core::CredentialRejection::name`)"))
         .expect("keypackage-cli/README.md lists the credential refusal kinds");
     let documented: Vec<&str> = list.split('`').skip(1).step_by(2).collect();
     let names: Vec<&str> = CredentialRejection::ALL.iter().map(|k| k.name()).collect();
